@@ -1,0 +1,91 @@
+"""Layers with parameters (`Linear`, `Maxout`) and the shape-only `Flatten` and `Identity`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor
+from . import init as initializers
+from .module import Module, Parameter
+
+
+def _check_size(layer, **sizes):
+    for name, value in sizes.items():
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+
+
+class Linear(Module):
+    """y = x @ W + b, with W of shape (in_features, out_features): the lecture's `x @ W`.
+
+    x: (N, in_features) -> y: (N, out_features). `init` names the weight initialiser
+    (see `nn.init`); biases start at zero.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="kaiming", rng=None, dtype=np.float32):
+        _check_size("Linear", in_features=in_features, out_features=out_features)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
+        draw = initializers.get(init)
+        self.weight = Parameter(draw((self.in_features, self.out_features), rng=rng, dtype=dtype))
+        self.bias = Parameter(np.zeros(self.out_features, dtype=dtype)) if bias else None
+
+    def forward(self, x):
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{self._name()} got input of shape {tuple(x.shape)}; {self._fix_for(x.shape)}")
+        return F.linear(x, self.weight, self.bias)
+
+    def _name(self):
+        return f"Linear({self.in_features} -> {self.out_features})"
+
+    def _fix_for(self, shape):
+        if len(shape) > 2 and int(np.prod(shape[1:])) == self.in_features:
+            return "flatten the images first (nn.Flatten() or x.reshape(len(x), -1))"
+        return f"it expects (N, {self.in_features}): check the previous layer's out_features or the data's width"
+
+    def extra_repr(self):
+        return f"{self.in_features} -> {self.out_features}" + ("" if self.bias is not None else ", bias=False")
+
+
+class Maxout(Module):
+    """Maxout (Goodfellow et al., 2013): the max over `pieces` linear maps of the input.
+
+    y = max_k (x @ W[k] + b[k]), W: (pieces, in_features, out_features). The max gate routes
+    each output's gradient to the winning piece only.
+    """
+
+    def __init__(self, in_features, out_features, pieces=2, init="kaiming", rng=None, dtype=np.float32):
+        _check_size("Maxout", in_features=in_features, out_features=out_features, pieces=pieces)
+        self.in_features, self.out_features, self.pieces = int(in_features), int(out_features), int(pieces)
+        draw = initializers.get(init)
+        self.weight = Parameter(draw((self.pieces, self.in_features, self.out_features), rng=rng, dtype=dtype))
+        self.bias = Parameter(np.zeros((self.pieces, 1, self.out_features), dtype=dtype))
+
+    def forward(self, x):
+        if x.ndim != 2 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Maxout({self.in_features} -> {self.out_features}) got input of shape {tuple(x.shape)}; "
+                f"it expects (N, {self.in_features})"
+            )
+        if x.dtype != self.weight.dtype:
+            x = (x if isinstance(x, Tensor) else Tensor(x)).astype(self.weight.dtype)
+        pieces = x @ self.weight + self.bias  # (pieces, N, out): x is copied to every piece
+        return pieces.max(axis=0)
+
+    def extra_repr(self):
+        return f"{self.in_features} -> {self.out_features}, pieces={self.pieces}"
+
+
+class Flatten(Module):
+    """(N, d1, d2, ...) -> (N, d1 * d2 * ...): images to the rows a Linear layer takes."""
+
+    def forward(self, x):
+        return F.flatten(x)
+
+
+class Identity(Module):
+    """Returns its input: a placeholder where a layer is optional (no activation, say)."""
+
+    def forward(self, x):
+        return x
