@@ -48,9 +48,14 @@ class DataLoader:
         return as_generator(np.random.SeedSequence([self.seed, epoch])).permutation(len(self.X))
 
     def __iter__(self):
+        return self.batches()
+
+    def batches(self, start=0):
+        """One pass in this epoch's order from batch `start` on (a resumed run skips the batches
+        it already did; `transform`, and so its random draws, runs only on the batches yielded)."""
         X, y = self._epoch_arrays()
         self.epoch += 1
-        for b in range(len(self)):
+        for b in range(start, len(self)):
             xb = X[b * self.batch_size:(b + 1) * self.batch_size]
             yb = y[b * self.batch_size:(b + 1) * self.batch_size]
             yield (self.transform(xb) if self.transform is not None else xb), yb

@@ -2,12 +2,13 @@
 
 from . import functional, init
 from .activations import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
-from .layers import Flatten, Identity, Linear, Maxout
+from .layers import Dropout, Flatten, Identity, Linear, Maxout
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, HingeLoss, L1Loss, MSELoss
-from .module import Module, Parameter, Sequential
+from .module import Module, Parameter, Sequential, architecture
 
 __all__ = [
-    "BCEWithLogitsLoss", "CrossEntropyLoss", "ELU", "Flatten", "GaussianNLLLoss", "HingeLoss",
+    "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GaussianNLLLoss", "HingeLoss",
     "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module",
-    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "functional", "init",
+    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "architecture", "functional",
+    "init",
 ]

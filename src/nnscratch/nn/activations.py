@@ -13,6 +13,9 @@ class Step(Module):
     def forward(self, x):
         return F.step(x)
 
+    def config(self):
+        return {}
+
 
 class Sigmoid(Module):
     """1 / (1 + exp(-x)), computed without overflow."""
@@ -20,10 +23,16 @@ class Sigmoid(Module):
     def forward(self, x):
         return F.sigmoid(x)
 
+    def config(self):
+        return {}
+
 
 class Tanh(Module):
     def forward(self, x):
         return F.tanh(x)
+
+    def config(self):
+        return {}
 
 
 class ReLU(Module):
@@ -31,6 +40,9 @@ class ReLU(Module):
 
     def forward(self, x):
         return F.relu(x)
+
+    def config(self):
+        return {}
 
 
 class LeakyReLU(Module):
@@ -41,6 +53,9 @@ class LeakyReLU(Module):
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
+
+    def config(self):
+        return {"negative_slope": self.negative_slope}
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -55,6 +70,9 @@ class ELU(Module):
     def forward(self, x):
         return F.elu(x, self.alpha)
 
+    def config(self):
+        return {"alpha": self.alpha}
+
     def extra_repr(self):
         return f"alpha={self.alpha}"
 
@@ -66,6 +84,9 @@ class Softmax(Module):
     def forward(self, x):
         return F.softmax(x, self.axis)
 
+    def config(self):
+        return {"axis": self.axis}
+
     def extra_repr(self):
         return f"axis={self.axis}"
 
@@ -76,6 +97,9 @@ class LogSoftmax(Module):
 
     def forward(self, x):
         return F.log_softmax(x, self.axis)
+
+    def config(self):
+        return {"axis": self.axis}
 
     def extra_repr(self):
         return f"axis={self.axis}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..rng import as_generator
 from ..tensor import Tensor
 from . import init as initializers
 from .module import Module, Parameter
@@ -35,6 +36,10 @@ class Linear(Module):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self._name()} got input of shape {tuple(x.shape)}; {self._fix_for(x.shape)}")
         return F.linear(x, self.weight, self.bias)
+
+    def config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "dtype": str(self.weight.dtype)}
 
     def _name(self):
         return f"Linear({self.in_features} -> {self.out_features})"
@@ -73,6 +78,10 @@ class Maxout(Module):
         pieces = x @ self.weight + self.bias  # (pieces, N, out): x is copied to every piece
         return pieces.max(axis=0)
 
+    def config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features, "pieces": self.pieces,
+                "dtype": str(self.weight.dtype)}
+
     def extra_repr(self):
         return f"{self.in_features} -> {self.out_features}, pieces={self.pieces}"
 
@@ -83,9 +92,38 @@ class Flatten(Module):
     def forward(self, x):
         return F.flatten(x)
 
+    def config(self):
+        return {}
+
 
 class Identity(Module):
     """Returns its input: a placeholder where a layer is optional (no activation, say)."""
 
     def forward(self, x):
         return x
+
+    def config(self):
+        return {}
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each input with probability p and scale the rest
+    by 1 / (1 - p), so evaluation (which passes x through) needs no rescaling."""
+
+    def __init__(self, p=0.5, rng=None):
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
+        self.p = float(p)
+        self.rng = as_generator(rng)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+        return x * Tensor(keep * np.asarray(1 / (1 - self.p), dtype=x.dtype))
+
+    def config(self):
+        return {"p": self.p}
+
+    def extra_repr(self):
+        return f"p={self.p}"

@@ -108,6 +108,14 @@ class Module:
                 )
             np.copyto(own[name].data, value, casting="same_kind")
 
+    # ----- architecture -----------------------------------------------------------------
+    def config(self):
+        """The constructor arguments that rebuild this module (see nnscratch.save)."""
+        raise TypeError(
+            f"{type(self).__name__} does not describe its architecture, so nnscratch.save cannot rebuild it; "
+            f"define config() (its constructor arguments), or save model.state_dict() and rebuild it in code"
+        )
+
     # ----- printing ---------------------------------------------------------------------
     def extra_repr(self):
         return ""
@@ -138,6 +146,9 @@ class Sequential(Module):
             x = layer(x)
         return x
 
+    def config(self):
+        return {"layers": [architecture(layer) for layer in self.layers]}
+
     def append(self, layer):
         self.layers.append(layer)
         return self
@@ -150,3 +161,8 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self.layers)
+
+
+def architecture(module):
+    """{"type": class name, **constructor arguments}: a JSON description that rebuilds `module`."""
+    return {"type": type(module).__name__, **module.config()}
