@@ -87,7 +87,8 @@ def test_zca_keeps_images_as_images(rng):
 
 
 def test_state_dict_rebuilds_an_identical_preprocessor(correlated):
-    for original in (P.Scale(), P.ZeroCenter(), P.Standardize(per="channel"), P.PCA(3), P.Whiten("pca", eps=1e-3)):
+    for original in (P.Scale(), P.ZeroCenter(), P.Standardize(per="channel"), P.PCA(3), P.Whiten("pca", eps=1e-3),
+                     P.Pipeline([P.Scale(), P.PCA(4), P.Standardize()])):
         original.fit(correlated)
         rebuilt = P.from_state_dict(original.state_dict())
         np.testing.assert_array_equal(rebuilt.transform(correlated), original.transform(correlated))
@@ -108,3 +109,14 @@ def test_misuse_is_explained(correlated):
         P.Whiten("pcb")
     with pytest.raises(ValueError, match="unknown preprocessor type 'Normalize'"):
         P.from_state_dict({"type": "Normalize"})
+
+
+def test_pipeline_fits_each_step_on_the_previous_output(correlated):
+    pipeline = P.Pipeline([P.PCA(2), P.Standardize()]).fit(correlated)
+    Z = pipeline.transform(correlated)
+    assert Z.shape == (2000, 2)
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(Z.std(axis=0), 1, rtol=1e-4)
+    back = pipeline.inverse_transform(Z)
+    np.testing.assert_allclose(back, P.PCA(2).fit(correlated).inverse_transform(P.PCA(2).fit_transform(correlated)),
+                               rtol=1e-4, atol=1e-4)

@@ -288,7 +288,48 @@ class Whiten(Preprocessor):
         return rows.reshape((len(Z),) + self.sample_shape_)
 
 
-PREPROCESSORS = {cls.__name__: cls for cls in (Scale, ZeroCenter, Standardize, PCA, Whiten)}
+class Pipeline(Preprocessor):
+    """Preprocessors applied in order, each fitted on the output of the ones before it."""
+
+    def __init__(self, steps):
+        self.steps = list(steps)
+        if not self.steps:
+            raise ValueError("Pipeline needs at least one step")
+
+    def fit(self, X):
+        self.sample_shape_ = _as_batch(X, "Pipeline").shape[1:]
+        for step in self.steps[:-1]:
+            X = step.fit_transform(X)
+        self.steps[-1].fit(X)
+        return self
+
+    def transform(self, X):
+        self._require_fit("transform")
+        for step in self.steps:
+            X = step.transform(X)
+        return X
+
+    def inverse_transform(self, Z):
+        self._require_fit("inverse_transform")
+        for step in reversed(self.steps):
+            Z = step.inverse_transform(Z)
+        return Z
+
+    def config(self):
+        return {"steps": [{"type": type(s).__name__, "config": s.config()} for s in self.steps]}
+
+    def state_dict(self):
+        self._require_fit("state_dict")
+        arrays = {"sample_shape_": np.array(self.sample_shape_, dtype=np.int64)}
+        for i, step in enumerate(self.steps):
+            arrays.update({f"{i}.{k}": v for k, v in step.state_dict()["arrays"].items()})
+        return {"type": "Pipeline", "config": self.config(), "arrays": arrays}
+
+    def __repr__(self):
+        return f"Pipeline({self.steps!r})"
+
+
+PREPROCESSORS = {cls.__name__: cls for cls in (Scale, ZeroCenter, Standardize, PCA, Whiten, Pipeline)}
 
 
 def from_state_dict(state):
@@ -296,6 +337,14 @@ def from_state_dict(state):
     kind = state.get("type")
     if kind not in PREPROCESSORS:
         raise ValueError(f"unknown preprocessor type {kind!r}; known: {', '.join(PREPROCESSORS)}")
+    arrays = state["arrays"]
+    if kind == "Pipeline":
+        steps = [from_state_dict({**step, "arrays": {k.split(".", 1)[1]: v for k, v in arrays.items()
+                                                     if k.startswith(f"{i}.")}})
+                 for i, step in enumerate(state["config"]["steps"])]
+        pipeline = Pipeline(steps)
+        pipeline.sample_shape_ = tuple(int(n) for n in arrays["sample_shape_"])
+        return pipeline
     obj = PREPROCESSORS[kind](**state.get("config", {}))
-    obj._load_arrays(state["arrays"])
+    obj._load_arrays(arrays)
     return obj

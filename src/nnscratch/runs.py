@@ -1,0 +1,243 @@
+"""A training run as a folder: the job behind `nnscratch train`.
+
+From a `RunConfig` it loads and verifies the data, fits the preprocessing on the training
+split only, builds the model, trains it (checkpointing every epoch), evaluates it on the test
+split and writes the run folder:
+
+    config.json  metrics.jsonl  checkpoint.npz  model.npz  evaluation.npz  summary.json  report.html
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from . import data, nn, optim
+from .atomic import write_bytes_atomic
+from .data import augment as augmentation
+from .data import preprocess as preprocessing
+from .serialize import save
+from .train import evaluate, fit
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky-relu": nn.LeakyReLU,
+               "elu": nn.ELU, "maxout": None}
+PREPROCESSING = ("standardize", "pca:N", "whiten", "scale", "none")
+AUGMENTATIONS = ("flip", "crop", "scale", "jitter")
+WRONG_EXAMPLES = 16
+
+
+@dataclass
+class RunConfig:
+    dataset: str = "fashion-mnist"
+    model: str = "mlp:512,256"
+    activation: str = "relu"
+    init: str = "kaiming"
+    dropout: float = 0.0
+    optimizer: str = "sgd"
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "warmup-step"
+    epochs: int = 10
+    batch_size: int = 128
+    preprocess: str = "standardize"
+    augment: str = ""
+    val_fraction: float = 0.1
+    early_stopping: int = 0
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def validate(self):
+        """Raise ValueError naming the bad setting and the allowed values."""
+        data.info(self.dataset)
+        parse_model(self.model)
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        nn.init.get(self.init)
+        if self.optimizer not in optim.OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(optim.OPTIMIZERS)}")
+        optim.schedule.get(self.schedule, total_steps=1)
+        make_preprocess(self.preprocess)
+        parse_augment(self.augment)
+        if not 0 <= self.val_fraction < 1:
+            raise ValueError(f"val fraction must lie in [0, 1), got {self.val_fraction}")
+        return self
+
+
+def parse_model(spec):
+    """"linear" -> []; "mlp:512,256" -> [512, 256] (the hidden widths)."""
+    if spec == "linear":
+        return []
+    kind, _, widths = spec.partition(":")
+    try:
+        hidden = [int(w) for w in widths.split(",")] if kind == "mlp" and widths else None
+    except ValueError:
+        hidden = None
+    if not hidden or min(hidden) < 1:
+        raise ValueError(f"unknown model {spec!r}; use 'linear' or 'mlp:W1,W2,...' with positive widths, "
+                         f"e.g. 'mlp:512,256'")
+    return hidden
+
+
+def build_model(config, in_features, n_classes):
+    """Flatten, then Linear + activation (+ Dropout) per hidden width, then a Linear to the classes."""
+    layers, width, seed = [nn.Flatten()], in_features, config.seed
+    for i, hidden in enumerate(parse_model(config.model)):
+        if config.activation == "maxout":
+            layers.append(nn.Maxout(width, hidden, pieces=2, init=config.init, rng=seed + i))
+        else:
+            layers += [nn.Linear(width, hidden, init=config.init, rng=seed + i), ACTIVATIONS[config.activation]()]
+        if config.dropout:
+            layers.append(nn.Dropout(config.dropout, rng=seed + 100 + i))
+        width = hidden
+    layers.append(nn.Linear(width, n_classes, init="xavier" if width == in_features else config.init,
+                            rng=seed + 99))
+    return nn.Sequential(*layers)
+
+
+def make_preprocess(spec):
+    if spec == "standardize":
+        # per channel, as is usual for images: one mean and std for all pixels, so that shifted
+        # (augmented) content meets the same scale everywhere; per pixel, a crop moving ink into a
+        # near-constant border pixel divides it by a tiny std and the loss explodes
+        return preprocessing.Standardize(per="channel")
+    if spec == "scale":
+        return preprocessing.Scale()
+    if spec == "none":
+        return preprocessing.Pipeline([preprocessing.Scale()])  # uint8 still needs to become floats
+    if spec == "whiten":
+        return preprocessing.Pipeline([preprocessing.Scale(), preprocessing.Whiten("zca", eps=1e-2)])
+    if spec.startswith("pca:"):
+        try:
+            n = int(spec[4:])
+        except ValueError:
+            n = 0
+        if n >= 1:
+            return preprocessing.Pipeline([preprocessing.PCA(n), preprocessing.Standardize()])
+    raise ValueError(f"unknown preprocessing {spec!r}; choose one of {', '.join(PREPROCESSING)}")
+
+
+CROP_PADDING = 2
+
+
+def parse_augment(spec):
+    """"flip,crop:1" -> [("flip", None), ("crop", 1)]; crop's number is its padding in pixels."""
+    parsed = []
+    for item in (s for s in spec.split(",") if s) if spec else ():
+        name, _, value = item.partition(":")
+        if name not in AUGMENTATIONS or (value and (name != "crop" or not value.isdigit())):
+            raise ValueError(f"unknown augmentation {item!r}; choose from {', '.join(AUGMENTATIONS)} "
+                             f"(crop:P pads by P pixels, default {CROP_PADDING})")
+        parsed.append((name, int(value) if value else None))
+    return parsed
+
+
+def make_augment(spec, sample_shape, seed):
+    """The training-batch augmentation named by `spec` ("flip,crop"), or None."""
+    names = parse_augment(spec)
+    if not names:
+        return None
+    if len(sample_shape) < 2:
+        raise ValueError(f"augmentation needs images, but samples have shape {sample_shape}")
+    colour = len(sample_shape) == 3
+    makers = {
+        "flip": lambda rng, _: augmentation.HorizontalFlip(rng=rng),
+        "crop": lambda rng, pad: augmentation.RandomCrop(sample_shape[:2], padding=pad or CROP_PADDING, rng=rng),
+        "scale": lambda rng, _: augmentation.RandomScale((0.9, 1.1), rng=rng),
+        "jitter": lambda rng, _: augmentation.ColorJitter(0.2, 0.2, 0.2 if colour else 0.0, rng=rng),
+    }
+    return augmentation.Compose([makers[name](seed + 1000 + i, value) for i, (name, value) in enumerate(names)])
+
+
+class _ThenPreprocess:
+    """Augment raw images, then preprocess them: the training batches' transform."""
+
+    def __init__(self, augment, preprocess):
+        self.augment, self.preprocess = augment, preprocess
+
+    def __call__(self, images):
+        return self.preprocess.transform(self.augment(images))
+
+
+def write_json(path, obj):
+    write_bytes_atomic(path, (json.dumps(obj, indent=2) + "\n").encode())
+
+
+def train_run(config, out_dir, *, resume=False, offline=False, progress=None, echo=print, callbacks=()):
+    """Train, evaluate and report one run into `out_dir`; returns the summary dict."""
+    out_dir = Path(out_dir)
+    if resume:
+        config = RunConfig.from_dict(json.loads((out_dir / "config.json").read_text()))
+        echo(f"resuming {out_dir} with its saved configuration")
+    config.validate()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "config.json", asdict(config))
+    started = time.perf_counter()
+
+    info = data.info(config.dataset)
+    X, y = data.load(config.dataset, "train", download=not offline, progress=progress)
+    X_test, y_test = data.load(config.dataset, "test", download=not offline, progress=progress)
+    val = None
+    if config.val_fraction:
+        (X, y), (X_val, y_val) = data.train_val_split(X, y, config.val_fraction, seed=config.seed)
+    pre = make_preprocess(config.preprocess).fit(X)
+    if config.val_fraction:
+        val = (pre.transform(X_val), y_val)
+    augment = make_augment(config.augment, X.shape[1:], config.seed)
+    train_inputs = X if augment is not None else pre.transform(X)
+    in_features = int(np.prod(pre.transform(X[:2]).shape[1:]))
+    model = build_model(config, in_features, len(info.classes))
+    optimizer_kwargs = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
+    optimizer = optim.OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr,
+                                                   weight_decay=config.weight_decay, **optimizer_kwargs)
+    history = fit(model, nn.CrossEntropyLoss(), optimizer, (train_inputs, y), val=val, epochs=config.epochs,
+                  batch_size=config.batch_size, schedule=config.schedule,
+                  augment=_ThenPreprocess(augment, pre) if augment is not None else None, seed=config.seed,
+                  out_dir=out_dir, resume=resume, early_stopping=config.early_stopping or None, progress=progress,
+                  callbacks=callbacks)
+    trained = time.perf_counter()
+
+    result = evaluate(model, pre.transform(X_test), y_test)
+    meta = {"dataset": config.dataset, "classes": list(info.classes), "sample_shape": list(info.sample_shape),
+            "config": asdict(config)}
+    save(model, out_dir / "model.npz", preprocess=pre, meta=meta)
+    write_evaluation(out_dir / "evaluation.npz", result, y_test, X_test)
+    summary = {
+        "dataset": config.dataset,
+        "test_loss": result.loss,
+        "test_accuracy": result.accuracy,
+        "per_class_accuracy": dict(zip(info.classes, result.summary()["per_class_accuracy"])),
+        "val_accuracy": history.val_accuracy[-1] if history.val_accuracy else None,
+        "epochs_run": len(history),
+        "best_epoch": history.best_epoch,
+        "parameters": int(sum(p.size for p in model.parameters())),
+        "timings": {"train_seconds": trained - started, "seconds_per_epoch": float(np.median(history.seconds)),
+                    "evaluate_seconds": time.perf_counter() - trained,
+                    "total_seconds": time.perf_counter() - started},
+    }
+    write_json(out_dir / "summary.json", summary)
+    from .report import write_report
+
+    summary["report"] = str(write_report(out_dir))
+    return summary
+
+
+def write_evaluation(path, result, labels, images):
+    """Test probabilities and labels, and the most confidently wrong test images, for the report."""
+    predicted = result.probabilities.argmax(axis=1)
+    confidence = result.probabilities.max(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    worst = wrong[np.argsort(-confidence[wrong])][:WRONG_EXAMPLES]
+    from .atomic import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, probabilities=result.probabilities.astype(np.float32), labels=labels,
+                 confusion_matrix=result.confusion_matrix, wrong_index=worst, wrong_images=images[worst])
