@@ -155,3 +155,34 @@ def test_the_console_script_is_installed():
     assert script, "pip install -e . should install the nnscratch command beside this Python"
     result = subprocess.run([script, "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "train" in result.stdout
+
+
+def test_training_on_features_caches_them_and_predicts_from_images(fashion_env, tmp_path, capsys):
+    run = tmp_path / "hog"
+    assert main(["train", "--model", "linear", "--features", "hog,bow:16", "--epochs", "2", "--out", str(run),
+                 "--quiet"]) == 0
+    assert len(list(run.glob("features-*.npz"))) == 1  # computed once, keyed by the settings
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["test_accuracy"] > 0.5
+    X, _ = data.load("fashion-mnist", "test")
+    np.save(tmp_path / "img.npy", X[0])
+    capsys.readouterr()
+    assert main(["predict", str(run), str(tmp_path / "img.npy")]) == 0  # images in: the extractor is saved too
+    assert capsys.readouterr().out.startswith(f"{tmp_path / 'img.npy'}: ")
+    assert "does not read raw pixels" in (run / "report.html").read_text()
+
+
+def test_features_and_augmentation_do_not_combine(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--features", "hog", "--augment", "flip"])
+    assert exit_.value.code == 2 and "--features and --augment do not combine" in capsys.readouterr().err
+
+
+def test_compare_runs_the_six_configurations_into_one_table(fashion_env, tmp_path, capsys):
+    assert main(["compare", "--epochs", "1", "--out", str(tmp_path / "cmp"), "--offline", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    for run in ("linear on pixels", "linear on HoG", "linear on BoW", "linear on HoG + BoW", "MLP on pixels",
+                "MLP on HoG"):
+        assert f"| {run} | " in out
+    rows = json.loads((tmp_path / "cmp" / "comparison.json").read_text())["rows"]
+    assert len(rows) == 6 and all(0 <= r["test_accuracy"] <= 1 for r in rows)

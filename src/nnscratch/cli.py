@@ -4,6 +4,7 @@
     nnscratch evaluate RUN_OR_MODEL    accuracy, loss and per-class accuracy on a dataset split
     nnscratch predict MODEL IMAGE...   class probabilities for PNG/JPEG/NPY images
     nnscratch report RUN               (re)write RUN/report.html
+    nnscratch compare                  hand-made features vs end-to-end, as one table
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ def build_parser():
     train.add_argument("--epochs", type=positive_int, default=defaults.epochs)
     train.add_argument("--batch-size", type=positive_int, default=defaults.batch_size)
     train.add_argument("--preprocess", default=defaults.preprocess, help=f"{' | '.join(PREPROCESSING)}")
+    train.add_argument("--features", default=defaults.features,
+                       help="hand-made features instead of pixels, comma-separated: hog (hog:CELL), color, "
+                            "bow:WORDS, pixels (default none)")
     train.add_argument("--augment", default=defaults.augment,
                        help=f"comma-separated, from {','.join(AUGMENTATIONS)} (default none)")
     train.add_argument("--val-fraction", type=fraction, default=defaults.val_fraction)
@@ -97,6 +101,16 @@ def build_parser():
 
     report = verbs.add_parser("report", help="(re)write RUN/report.html from the run folder")
     report.add_argument("run", metavar="RUN")
+
+    compare = verbs.add_parser("compare", help="hand-made features vs end-to-end: six runs, one table",
+                               description="Linear classifier on pixels, HoG, BoW and HoG + BoW; MLP on pixels "
+                                           "and on HoG; prints the table and writes OUT/comparison.md and .json.")
+    compare.add_argument("--dataset", default="fashion-mnist", choices=list(data.DATASETS))
+    compare.add_argument("--epochs", type=positive_int, default=10)
+    compare.add_argument("--seed", type=non_negative_int, default=0)
+    compare.add_argument("--out", default="runs/compare")
+    compare.add_argument("--offline", action="store_true")
+    compare.add_argument("--quiet", action="store_true")
     return parser
 
 

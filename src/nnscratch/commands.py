@@ -98,3 +98,13 @@ def report(args):
     from .report import write_report
 
     print(f"report: {write_report(args.run)}")
+
+
+def compare(args):
+    from .comparison import compare as run_comparison
+    from .comparison import table
+
+    rows = run_comparison(args.out, dataset=args.dataset, epochs=args.epochs, seed=args.seed, offline=args.offline,
+                          progress=False if args.quiet else None, echo=_echo)
+    print(table(rows))
+    print(f"written: {Path(args.out) / 'comparison.md'}")

@@ -9,6 +9,7 @@ split and writes the run folder:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, fields
@@ -45,6 +46,7 @@ class RunConfig:
     epochs: int = 10
     batch_size: int = 128
     preprocess: str = "standardize"
+    features: str = ""
     augment: str = ""
     val_fraction: float = 0.1
     early_stopping: int = 0
@@ -67,6 +69,10 @@ class RunConfig:
         optim.schedule.get(self.schedule, total_steps=1)
         make_preprocess(self.preprocess)
         parse_augment(self.augment)
+        make_features(self.features, self.seed)
+        if self.features and self.augment:
+            raise ValueError("--features and --augment do not combine: features are computed once per image; "
+                             "drop one of them")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val fraction must lie in [0, 1), got {self.val_fraction}")
         return self
@@ -157,6 +163,53 @@ def make_augment(spec, sample_shape, seed):
     return augmentation.Compose([makers[name](seed + 1000 + i, value) for i, (name, value) in enumerate(names)])
 
 
+FEATURES = ("hog", "hog:CELL", "color", "bow:WORDS", "pixels")
+HOG_CELL = 4  # 28x28 images: 7x7 cells, 6x6 blocks, 1,296 features
+
+
+def make_features(spec, seed):
+    """The FeaturePipeline named by `spec` ("hog,bow:256"), or None for raw pixels."""
+    from . import features
+
+    extractors = []
+    for item in (s for s in spec.split(",") if s) if spec else ():
+        name, _, value = item.partition(":")
+        if name == "hog" and (not value or value.isdigit()):
+            cell = int(value or HOG_CELL)
+            extractors.append(features.HOG(cell=(cell, cell)))
+        elif name == "color" and not value:
+            extractors.append(features.ColorHistogram())
+        elif name == "bow" and value.isdigit():
+            extractors.append(features.BagOfVisualWords(int(value), seed=seed))
+        elif name == "pixels" and not value:
+            extractors.append(features.Pixels())
+        else:
+            raise ValueError(f"unknown feature {item!r}; choose from {', '.join(FEATURES)}")
+    return features.FeaturePipeline(extractors) if extractors else None
+
+
+def computed_features(extractor, cache_dir, key, splits):
+    """Features of each split's images, computed once and cached as cache_dir/features-KEY.npz
+    (with the fitted extractor, so a resumed run reuses both); the extractor is fitted on
+    the first split (training) only."""
+    from .serialize import FORMAT_VERSION, prefixed, read_container, write_container
+
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"features-{digest}.npz"
+    if path.is_file():
+        header, arrays = read_container(path, "nnscratch-features", "feature cache")
+        fitted = preprocessing.from_state_dict({**header["extractor"], "arrays": prefixed(arrays, "extractor")})
+        return fitted, [arrays[f"split/{i}"] for i in range(len(splits))]
+    extractor.fit(splits[0])
+    computed = [extractor.transform(images) for images in splits]
+    state = extractor.state_dict()
+    arrays = {f"split/{i}": f for i, f in enumerate(computed)}
+    arrays.update({f"extractor/{k}": v for k, v in state["arrays"].items()})
+    write_container(path, {"format": "nnscratch-features", "version": FORMAT_VERSION, "key": key,
+                           "extractor": {"type": state["type"], "config": state["config"]}}, arrays)
+    return extractor, computed
+
+
 class _ThenPreprocess:
     """Augment raw images, then preprocess them: the training batches' transform."""
 
@@ -171,7 +224,8 @@ def write_json(path, obj):
     write_bytes_atomic(path, (json.dumps(obj, indent=2) + "\n").encode())
 
 
-def train_run(config, out_dir, *, resume=False, offline=False, progress=None, echo=print, callbacks=()):
+def train_run(config, out_dir, *, resume=False, offline=False, progress=None, echo=print, callbacks=(),
+              features_cache=None):
     """Train, evaluate and report one run into `out_dir`; returns the summary dict."""
     out_dir = Path(out_dir)
     if resume:
@@ -188,7 +242,18 @@ def train_run(config, out_dir, *, resume=False, offline=False, progress=None, ec
     val = None
     if config.val_fraction:
         (X, y), (X_val, y_val) = data.train_val_split(X, y, config.val_fraction, seed=config.seed)
-    pre = make_preprocess(config.preprocess).fit(X)
+    test_images = X_test
+    extractor = make_features(config.features, config.seed)
+    if extractor is not None:
+        key = {"features": config.features, "dataset": config.dataset, "seed": config.seed,
+               "val_fraction": config.val_fraction, "sizes": [len(X), len(X_test)]}
+        splits = [X, X_test] + ([X_val] if config.val_fraction else [])
+        extractor, computed = computed_features(extractor, features_cache or out_dir, key, splits)
+        X, X_test = computed[0], computed[1]
+        X_val = computed[2] if config.val_fraction else None
+        pre = preprocessing.Standardize().fit(X)  # per feature: features differ in scale and meaning
+    else:
+        pre = make_preprocess(config.preprocess).fit(X)
     if config.val_fraction:
         val = (pre.transform(X_val), y_val)
     augment = make_augment(config.augment, X.shape[1:], config.seed)
@@ -208,8 +273,10 @@ def train_run(config, out_dir, *, resume=False, offline=False, progress=None, ec
     result = evaluate(model, pre.transform(X_test), y_test)
     meta = {"dataset": config.dataset, "classes": list(info.classes), "sample_shape": list(info.sample_shape),
             "config": asdict(config)}
-    save(model, out_dir / "model.npz", preprocess=pre, meta=meta)
-    write_evaluation(out_dir / "evaluation.npz", result, y_test, X_test)
+    saved_pre = pre if extractor is None else preprocessing.Pipeline([extractor, pre])
+    saved_pre.sample_shape_ = tuple(info.sample_shape)
+    save(model, out_dir / "model.npz", preprocess=saved_pre, meta=meta)
+    write_evaluation(out_dir / "evaluation.npz", result, y_test, test_images)
     summary = {
         "dataset": config.dataset,
         "test_loss": result.loss,

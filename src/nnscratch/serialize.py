@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import nn
+from . import features, nn  # noqa: F401  (features registers its extractors for loading)
 from .atomic import atomic_path
 from .data import preprocess as preprocessing
 

@@ -10,18 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..rng import as_generator
+from .images import GREY_WEIGHTS, check_images, grey  # noqa: F401  (grey and its weights are used here too)
 
-GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma
 UINT8_MAX = 255
-
-
-def check_images(images, who):
-    images = np.asarray(images)
-    colour = images.ndim == 4 and images.shape[-1] in (1, 3, 4)
-    if images.ndim != 3 and not colour:
-        hint = " (rows of pixels: reshape them to images first, e.g. X.reshape(-1, 28, 28))" if images.ndim == 2 else ""
-        raise ValueError(f"{who} expects images (N, H, W) or (N, H, W, C); got shape {images.shape}{hint}")
-    return images
 
 
 def _like(result, images):
@@ -172,7 +163,3 @@ class Compose(Transform):
     def __repr__(self):
         return f"Compose({self.transforms!r})"
 
-
-def grey(images):
-    """Luma of colour images (N, H, W, 3) with the BT.601 weights (0.299, 0.587, 0.114)."""
-    return images[..., :3] @ np.asarray(GREY_WEIGHTS, dtype=np.float32)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .images import is_colour
+
 CHUNK_ROWS = 8192
-CHANNEL_COUNTS = (1, 3, 4)
 
 
 class Preprocessor:
@@ -139,8 +140,7 @@ class _PerFeatureOrChannel(Preprocessor):
         """The axes the statistics are taken over, of the (N, ...) batch."""
         if self.per == "feature":
             return (0,)
-        colour = X.ndim == 4 and X.shape[-1] in CHANNEL_COUNTS
-        return tuple(range(X.ndim - 1)) if colour else tuple(range(X.ndim))
+        return tuple(range(X.ndim - 1)) if is_colour(X) else tuple(range(X.ndim))
 
     def _fit_mean_std(self, X):
         mean, std = _mean_and_std(X, self._axes(X))
@@ -332,6 +332,12 @@ class Pipeline(Preprocessor):
 PREPROCESSORS = {cls.__name__: cls for cls in (Scale, ZeroCenter, Standardize, PCA, Whiten, Pipeline)}
 
 
+def register(cls):
+    """Let `from_state_dict` rebuild `cls` (feature extractors register themselves this way)."""
+    PREPROCESSORS[cls.__name__] = cls
+    return cls
+
+
 def from_state_dict(state):
     """Rebuild a fitted preprocessor from its `state_dict()`."""
     kind = state.get("type")
@@ -345,6 +351,10 @@ def from_state_dict(state):
         pipeline = Pipeline(steps)
         pipeline.sample_shape_ = tuple(int(n) for n in arrays["sample_shape_"])
         return pipeline
-    obj = PREPROCESSORS[kind](**state.get("config", {}))
+    cls = PREPROCESSORS[kind]
+    if hasattr(cls, "rebuild"):  # a container of other steps (FeaturePipeline)
+        return cls.rebuild(state["config"], arrays)
+    config = {k: tuple(v) if isinstance(v, list) else v for k, v in state.get("config", {}).items()}
+    obj = cls(**config)
     obj._load_arrays(arrays)
     return obj
