@@ -178,7 +178,12 @@ def test_features_and_augmentation_do_not_combine(capsys):
     assert exit_.value.code == 2 and "--features and --augment do not combine" in capsys.readouterr().err
 
 
-def test_compare_runs_the_six_configurations_into_one_table(fashion_env, tmp_path, capsys):
+def test_compare_runs_the_six_configurations_into_one_table(fashion_env, tmp_path, capsys, monkeypatch):
+    from nnscratch import comparison
+
+    small = tuple((name, {k: v.replace("bow:256", "bow:16") for k, v in settings.items()})
+                  for name, settings in comparison.RUNS)  # the same six runs, with a smaller codebook
+    monkeypatch.setattr(comparison, "RUNS", small)
     assert main(["compare", "--epochs", "1", "--out", str(tmp_path / "cmp"), "--offline", "--quiet"]) == 0
     out = capsys.readouterr().out
     for run in ("linear on pixels", "linear on HoG", "linear on BoW", "linear on HoG + BoW", "MLP on pixels",

@@ -5,6 +5,7 @@
     nnscratch predict MODEL IMAGE...   class probabilities for PNG/JPEG/NPY images
     nnscratch report RUN               (re)write RUN/report.html
     nnscratch compare                  hand-made features vs end-to-end, as one table
+    nnscratch lab list | run NAME|all  the lecture's claims, measured
 """
 
 from __future__ import annotations
@@ -111,6 +112,15 @@ def build_parser():
     compare.add_argument("--out", default="runs/compare")
     compare.add_argument("--offline", action="store_true")
     compare.add_argument("--quiet", action="store_true")
+
+    lab = verbs.add_parser("lab", help="the lecture's claims as experiments: lab list, lab run NAME|all")
+    lab_verbs = lab.add_subparsers(dest="lab_verb", metavar="list|run", parser_class=Parser, required=True)
+    lab_verbs.add_parser("list", help="the experiments and their claims")
+    lab_run = lab_verbs.add_parser("run", help="run one experiment (or all): DIR/NAME/result.json, figures, DIR/index.html")
+    lab_run.add_argument("name", metavar="NAME", help="an experiment from `nnscratch lab list`, or all")
+    lab_run.add_argument("--quick", action="store_true", help="small versions, each under 30 s (what the tests run)")
+    lab_run.add_argument("--seed", type=non_negative_int, default=0)
+    lab_run.add_argument("--out", default="lab", help="the lab folder (default %(default)s)")
     return parser
 
 

@@ -108,3 +108,20 @@ def compare(args):
                           progress=False if args.quiet else None, echo=_echo)
     print(table(rows))
     print(f"written: {Path(args.out) / 'comparison.md'}")
+
+
+def lab(args):
+    from . import lab as experiments
+
+    if args.lab_verb == "list":
+        for name, exp in experiments.EXPERIMENTS.items():
+            print(f"{name:<28} {exp.claim}")
+        return
+    if args.name == "all":
+        results = experiments.run_all(quick=args.quick, seed=args.seed, out=args.out, echo=_echo)
+    else:
+        results = [experiments.run(args.name, quick=args.quick, seed=args.seed, out=args.out)]
+        experiments.write_index(args.out)
+    for result in results:
+        print(f"{result['name']}: {result['verdict']} ({result['reason']})")
+    print(f"index: {Path(args.out) / 'index.html'}")

@@ -28,9 +28,11 @@ LINEAR_LR = 0.01
 
 
 def compare(out_dir, *, dataset="fashion-mnist", epochs=10, seed=0, offline=False, progress=None, echo=print,
-            runs=RUNS):
-    """Train each configuration of `runs` into out_dir/<slug>; write comparison.json and .md; return rows."""
+            runs=None):
+    """Train each configuration of `runs` (default RUNS) into out_dir/<slug>; write comparison.json and
+    comparison.md; return the rows."""
     out_dir = Path(out_dir)
+    runs = RUNS if runs is None else runs
     rows = []
     for name, settings in runs:
         config = replace(RunConfig(dataset=dataset, epochs=epochs, seed=seed), **settings)

@@ -1,0 +1,12 @@
+"""`nnscratch.lab`: the lecture's claims, each an experiment that measures, draws and judges it.
+
+    nnscratch lab list
+    nnscratch lab run linear-limits --quick
+    nnscratch lab run all --out lab
+"""
+
+from . import dynamics, geometry, practice  # noqa: F401  (each module registers its experiments)
+from .base import EXPERIMENTS, run
+from .index import run_all, write_index
+
+__all__ = ["EXPERIMENTS", "run", "run_all", "write_index"]
