@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnscratch import Tensor, nn
+from nnscratch import nn
 from nnscratch.nn import functional as F
 from nnscratch.optim import SGD, AdaGrad, Adam, AdamW, RMSprop, schedule
 from nnscratch.nn.module import Parameter

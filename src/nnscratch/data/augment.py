@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rng import as_generator
-from .images import GREY_WEIGHTS, check_images, grey  # noqa: F401  (grey and its weights are used here too)
+from .images import check_images, grey
 
 UINT8_MAX = 255
 

@@ -44,9 +44,10 @@ def activations(ctx):
         losses = train(net, X, y, optimizer="sgd", lr=0.05, epochs=ctx.pick(2, 5), batch_size=64, seed=ctx.seed)
         measured["final_loss"][name] = float(np.mean(losses[-20:]))
         measured["test_accuracy"][name] = accuracy(net, X_test, y_test)
-        axes[1].plot(np.convolve(losses, np.ones(10) / 10, mode="valid"), label=name)
+        shown = np.clip(np.nan_to_num(losses, nan=5.0), 0, 5)  # a diverging run must not hide the others
+        axes[1].plot(np.convolve(shown, np.ones(10) / 10, mode="valid"), label=name)
     axes[0].set(xlabel="layer", ylabel="|dL/dW| at initialisation", title="Gradient norm per layer (10 layers)")
-    axes[1].set(xlabel="step", ylabel="training loss", title="Training (SGD, momentum 0.9)")
+    axes[1].set(xlabel="step", ylabel="training loss (clipped at 5)", ylim=(0, 3), title="Training (SGD, momentum 0.9)")
     for ax in axes[:2]:
         ax.legend(fontsize=7)
     big = Tensor(np.random.default_rng(ctx.seed).standard_normal((1024, 1024)).astype(np.float32), requires_grad=True)
