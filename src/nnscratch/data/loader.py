@@ -66,8 +66,10 @@ class DataLoader:
         if self._buffers is None:
             self._buffers = np.empty_like(self.X), np.empty_like(self.y)
         order = self.order(self.epoch)
-        np.take(self.X, order, axis=0, out=self._buffers[0])
-        np.take(self.y, order, axis=0, out=self._buffers[1])
+        # mode="clip" (the indices are a permutation, always in range): with the default "raise",
+        # numpy gathers into a hidden temporary as large as the dataset before copying to `out`
+        np.take(self.X, order, axis=0, out=self._buffers[0], mode="clip")
+        np.take(self.y, order, axis=0, out=self._buffers[1], mode="clip")
         return self._buffers
 
 

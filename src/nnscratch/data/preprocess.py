@@ -156,7 +156,7 @@ class ZeroCenter(_PerFeatureOrChannel):
         self.mean_, _ = self._fit_mean_std(X)
 
     def _transform(self, X):
-        return X - self.mean_
+        return np.subtract(X, self.mean_, dtype=_out_dtype(X))
 
     def _inverse(self, Z):
         return Z + self.mean_
@@ -179,7 +179,9 @@ class Standardize(_PerFeatureOrChannel):
         self.std_ = np.where(std > self.eps, std, 1.0).astype(np.float32)
 
     def _transform(self, X):
-        return (X - self.mean_) / self.std_
+        out = np.subtract(X, self.mean_, dtype=_out_dtype(X))
+        out /= self.std_  # in place: a dataset-sized temporary fewer
+        return out
 
     def _inverse(self, Z):
         return Z * self.std_ + self.mean_
