@@ -77,3 +77,8 @@ def test_activation_modules_print_their_settings():
     assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(nn.ELU()) == "ELU(alpha=1.0)"
     assert repr(nn.Maxout(4, 3, pieces=5, rng=0)) == "Maxout(4 -> 3, pieces=5)"
+
+
+def test_relu_of_infinities_is_exact():
+    x = Tensor(np.array([-np.inf, np.inf, -2.0], np.float32))
+    np.testing.assert_array_equal(F.relu(x).data, [0, np.inf, 0])

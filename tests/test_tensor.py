@@ -299,3 +299,13 @@ def test_reshape_to_a_wrong_size_names_both():
 def test_power_by_a_tensor_is_refused_with_the_alternative():
     with pytest.raises(TypeError, match="exp"):
         Tensor([1.0]) ** Tensor([2.0])
+
+
+def test_backward_frees_the_graph_unless_asked_to_keep_it():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()  # kept once, so a second pass works and accumulates
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()

@@ -104,8 +104,16 @@ class Tensor:
         self.grad = None
 
     # ----- the engine -------------------------------------------------------------------
-    def backward(self, grad=None):
-        """Back-propagate from this tensor, adding d(self)/d(leaf) into every leaf's `.grad`."""
+    def backward(self, grad=None, retain_graph=False):
+        """Back-propagate from this tensor, adding d(self)/d(leaf) into every leaf's `.grad`.
+
+        Each operation's saved arrays are released as soon as its backward has run (as in
+        PyTorch), so the activations of a step are freed before the next one allocates its
+        own; `retain_graph=True` keeps them for a second backward through the same graph.
+        """
+        if self._ctx is _RELEASED:
+            raise RuntimeError("backward through this graph a second time: its saved arrays were freed by the "
+                               "first backward; pass retain_graph=True to the first call to keep them")
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the computation "
@@ -133,12 +141,17 @@ class Tensor:
                 _accumulate_into_leaf(node, g, handed_to_leaves)
                 continue
             ctx = node._ctx
+            if ctx is _RELEASED:
+                raise RuntimeError("backward through part of a graph that an earlier backward already freed; "
+                                   "pass retain_graph=True to that earlier call")
             for inp, needs, ig in zip(ctx.inputs, ctx.needs_grad, ctx.backward(g)):
                 if needs and ig is not None:
                     ig = unbroadcast(ig, inp.data.shape, inp.data.dtype)
                     key = id(inp)
                     # a node used twice gets the sum; never add in place: `ig` may be shared
                     grads[key] = ig if key not in grads else grads[key] + ig
+            if not retain_graph:
+                node._ctx = _RELEASED
 
     # ----- operators (the ops live in ops.py) -------------------------------------------
     def __add__(self, other):
@@ -238,6 +251,15 @@ class Tensor:
 
     def astype(self, dtype):
         return _ops.AsType.apply(self, dtype=np.dtype(dtype))
+
+
+class _Released:
+    """Stands where a Function was once its saved arrays are freed; leads nowhere."""
+
+    inputs = ()
+
+
+_RELEASED = _Released()
 
 
 def _raw(x):
