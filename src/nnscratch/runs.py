@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data, nn, optim
-from .atomic import write_bytes_atomic
+from .atomic import atomic_path, write_bytes_atomic
 from .data import augment as augmentation
 from .data import preprocess as preprocessing
 from .serialize import save
@@ -291,7 +291,7 @@ def train_run(config, out_dir, *, resume=False, offline=False, progress=None, ec
                     "total_seconds": time.perf_counter() - started},
     }
     write_json(out_dir / "summary.json", summary)
-    from .report import write_report
+    from .report import write_report  # here, not at the top: matplotlib loads only when a report is made
 
     summary["report"] = str(write_report(out_dir))
     return summary
@@ -303,8 +303,6 @@ def write_evaluation(path, result, labels, images):
     confidence = result.probabilities.max(axis=1)
     wrong = np.flatnonzero(predicted != labels)
     worst = wrong[np.argsort(-confidence[wrong])][:WRONG_EXAMPLES]
-    from .atomic import atomic_path
-
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, probabilities=result.probabilities.astype(np.float32), labels=labels,
                  confusion_matrix=result.confusion_matrix, wrong_index=worst, wrong_images=images[worst])

@@ -322,9 +322,8 @@ class Pipeline(Preprocessor):
 
     def state_dict(self):
         self._require_fit("state_dict")
-        arrays = {"sample_shape_": np.array(self.sample_shape_, dtype=np.int64)}
-        for i, step in enumerate(self.steps):
-            arrays.update({f"{i}.{k}": v for k, v in step.state_dict()["arrays"].items()})
+        arrays = nested_arrays(self.steps)
+        arrays["sample_shape_"] = np.array(self.sample_shape_, dtype=np.int64)
         return {"type": "Pipeline", "config": self.config(), "arrays": arrays}
 
     def __repr__(self):
@@ -332,6 +331,21 @@ class Pipeline(Preprocessor):
 
 
 PREPROCESSORS = {cls.__name__: cls for cls in (Scale, ZeroCenter, Standardize, PCA, Whiten, Pipeline)}
+
+
+def nested_arrays(parts):
+    """The fitted arrays of several parts (pipeline steps, extractors), each prefixed by its position."""
+    arrays = {}
+    for i, part in enumerate(parts):
+        arrays.update({f"{i}.{name}": value for name, value in part.state_dict()["arrays"].items()})
+    return arrays
+
+
+def nested_parts(configs, arrays):
+    """The parts saved by nested_arrays, rebuilt from their {"type", "config"} descriptions."""
+    return [from_state_dict({**config, "arrays": {name.split(".", 1)[1]: value for name, value in arrays.items()
+                                                  if name.startswith(f"{i}.")}})
+            for i, config in enumerate(configs)]
 
 
 def register(cls):
@@ -347,10 +361,7 @@ def from_state_dict(state):
         raise ValueError(f"unknown preprocessor type {kind!r}; known: {', '.join(PREPROCESSORS)}")
     arrays = state["arrays"]
     if kind == "Pipeline":
-        steps = [from_state_dict({**step, "arrays": {k.split(".", 1)[1]: v for k, v in arrays.items()
-                                                     if k.startswith(f"{i}.")}})
-                 for i, step in enumerate(state["config"]["steps"])]
-        pipeline = Pipeline(steps)
+        pipeline = Pipeline(nested_parts(state["config"]["steps"], arrays))
         pipeline.sample_shape_ = tuple(int(n) for n in arrays["sample_shape_"])
         return pipeline
     cls = PREPROCESSORS[kind]

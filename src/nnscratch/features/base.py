@@ -90,17 +90,11 @@ class FeaturePipeline(Extractor):
 
     def state_dict(self):
         self._require_fit()
-        arrays = {}
-        for i, extractor in enumerate(self.extractors):
-            arrays.update({f"{i}.{k}": v for k, v in extractor.state_dict()["arrays"].items()})
-        return {"type": "FeaturePipeline", "config": self.config(), "arrays": arrays}
+        return {"type": "FeaturePipeline", "config": self.config(), "arrays": preprocess.nested_arrays(self.extractors)}
 
     @classmethod
     def rebuild(cls, config, arrays):
-        extractors = [preprocess.from_state_dict({**e, "arrays": {k.split(".", 1)[1]: v for k, v in arrays.items()
-                                                                  if k.startswith(f"{i}.")}})
-                      for i, e in enumerate(config["extractors"])]
-        pipeline = cls(extractors)
+        pipeline = cls(preprocess.nested_parts(config["extractors"], arrays))
         pipeline.fitted_ = True
         return pipeline
 

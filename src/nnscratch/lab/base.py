@@ -99,9 +99,9 @@ def _plain(value):
 
 # ----- helpers the experiments share --------------------------------------------------------------
 def pyplot():
-    from ..report.plots import _pyplot
+    from ..report.plots import pyplot as agg_pyplot
 
-    return _pyplot()
+    return agg_pyplot()
 
 
 def mlp(sizes, activation=nn.ReLU, init="kaiming", seed=0):

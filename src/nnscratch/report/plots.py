@@ -9,7 +9,8 @@ import numpy as np
 TEMPLATE_LIMIT = 64
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend: it draws into files, never a window."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -21,13 +22,13 @@ def _pyplot():
 def png(fig):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return buffer.getvalue()
 
 
 def curves(epochs, title, ylabel):
     """Per-epoch curves: {label: values}, skipping series without numbers."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     for label, values in epochs.items():
         if values and all(v is not None for v in values):
@@ -39,7 +40,7 @@ def curves(epochs, title, ylabel):
 
 
 def learning_rate(steps, rates):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     ax.plot(steps, rates)
     ax.set(xlabel="optimiser step", ylabel="learning rate", title="Learning rate")
@@ -48,7 +49,7 @@ def learning_rate(steps, rates):
 
 
 def confusion(matrix, classes):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     ax.imshow(matrix, cmap="Blues")
     ticks = range(len(classes))
@@ -64,7 +65,7 @@ def confusion(matrix, classes):
 
 
 def image_grid(images, titles, title, columns=8, cmap="gray"):
-    plt = _pyplot()
+    plt = pyplot()
     rows = max(1, int(np.ceil(len(images) / columns)))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.3, rows * 1.5), squeeze=False)
     for ax in axes.flat:
@@ -94,7 +95,7 @@ def templates(weight, sample_shape, classes=None):
 
 
 def per_class(accuracies, classes):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.barh(range(len(classes)), accuracies, color="tab:blue")
     ax.set_yticks(range(len(classes)), classes)
