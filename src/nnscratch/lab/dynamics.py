@@ -101,15 +101,22 @@ def initialization(ctx):
     measured = {}
     plt = pyplot()
     fig, axes = plt.subplots(len(INITS), 2, figsize=(10, 2.2 * len(INITS)), squeeze=False)
+    hist_figs = {name: plt.subplots(len(INITS), depth, figsize=(16, 1.5 * len(INITS)), squeeze=False)
+                 for name in ("tanh", "relu")}
     for row, (label, init) in enumerate(INITS.items()):
         for col, (act_name, act) in enumerate((("tanh", np.tanh), ("relu", lambda a: np.maximum(a, 0)))):
             h, stds, means = x, [], []
             rng = np.random.default_rng(ctx.seed)
-            for _ in range(depth):
+            for layer in range(depth):
                 W = nn.init.get(init)((width, width), rng=rng)
                 h = act(h @ W)
                 stds.append(float(h.std()))
                 means.append(float(h.mean()))
+                hist_ax = hist_figs[act_name][1][row, layer]
+                hist_ax.hist(h.ravel(), bins=40, color="tab:blue")
+                hist_ax.set_yticks([])
+                hist_ax.set_title(f"{label}, layer {layer + 1}" if layer == 0 else f"layer {layer + 1}", fontsize=7)
+                hist_ax.tick_params(labelsize=6)
             measured[f"{act_name}/{label}"] = {"std_per_layer": stds, "mean_per_layer": means,
                                                "saturated_fraction_last": float(np.mean(np.abs(h) > 0.99))
                                                if act_name == "tanh" else None}
@@ -118,6 +125,10 @@ def initialization(ctx):
             axes[row, col].set_title(f"{act_name}, {label}: std per layer", fontsize=9)
     fig.tight_layout()
     ctx.save(fig, "activation-std-per-layer")
+    for name, (hist_fig, _) in hist_figs.items():
+        hist_fig.suptitle(f"Activation histograms per layer, 10-layer {name} net (rows: initialisation)")
+        hist_fig.tight_layout()
+        ctx.save(hist_fig, f"{name}-activation-histograms")
 
     X, y, X_test, y_test = fashion(ctx.pick(2000, 10000), ctx.pick(1000, 5000), ctx.seed)
     fig, ax = plt.subplots(figsize=(6, 4))
