@@ -191,3 +191,33 @@ def test_compare_runs_the_six_configurations_into_one_table(fashion_env, tmp_pat
         assert f"| {run} | " in out
     rows = json.loads((tmp_path / "cmp" / "comparison.json").read_text())["rows"]
     assert len(rows) == 6 and all(0 <= r["test_accuracy"] <= 1 for r in rows)
+
+
+def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_resume_finishes(tmp_path):
+    import os
+    import signal
+
+    from test_datasets import DEBIAN_FASHION
+
+    if not DEBIAN_FASHION.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail("apt-get install dataset-fashion-mnist")
+        pytest.skip("needs Debian's dataset-fashion-mnist")
+    run = tmp_path / "run"
+    env = {**os.environ, "HOME": str(tmp_path), "NNSCRATCH_DATA": str(tmp_path / "none")}
+    command = [sys.executable, "-m", "nnscratch", "train", "--model", "linear", "--epochs", "30", "--offline",
+               "--out", str(run)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    for line in process.stderr:  # not a terminal: one line per epoch
+        if line.startswith("epoch 2:"):
+            process.send_signal(signal.SIGINT)
+            break
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 130
+    assert f"--out {run} --resume" in err and (run / "checkpoint.npz").is_file()
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    epochs = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()
+              if json.loads(line)["type"] == "epoch"]
+    assert epochs == list(range(1, 31))  # every epoch once: none lost, none repeated
+    assert json.loads((run / "summary.json").read_text())["test_accuracy"] > 0.8
