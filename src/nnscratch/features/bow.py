@@ -75,7 +75,9 @@ class BagOfVisualWords(Extractor):
         if len(descriptors) < self.n_words:
             raise ValueError(f"BagOfVisualWords: {len(descriptors)} patches are too few for {self.n_words} words")
         batch = 4096 if len(descriptors) > MINIBATCH_ABOVE else None
-        self.codebook_ = kmeans(descriptors, self.n_words, seed=rng, batch_size=batch, max_iter=20 if batch else 100).centers
+        # one seeding, as scikit-learn does: a codebook needs good words, not the best of several
+        self.codebook_ = kmeans(descriptors, self.n_words, seed=rng, batch_size=batch, max_iter=20 if batch else 100,
+                                n_init=1).centers
         self.fitted_ = True
         return self
 

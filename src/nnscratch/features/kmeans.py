@@ -28,22 +28,38 @@ class KMeansResult:
     iterations: int
 
 
-def squared_distances(X, centers, center_norms=None):
+def squared_distances(X, centers, center_norms=None, x_norms=None):
     """||x - c||² for every pair, as ||x||² - 2 x·c + ||c||² (one matrix product), floored at 0."""
     center_norms = (centers**2).sum(axis=1) if center_norms is None else center_norms
-    d = (X**2).sum(axis=1)[:, None] - 2 * X @ centers.T + center_norms
+    x_norms = (X**2).sum(axis=1) if x_norms is None else x_norms
+    d = x_norms[:, None] - 2 * X @ centers.T + center_norms
     return np.maximum(d, 0, out=d)
 
 
-def assign(X, centers):
-    """(labels, squared distance to the nearest centre) for every row of X, in chunks."""
+def assign(X, centers, x_norms=None):
+    """(labels, squared distance to the nearest centre) for every row of X, in chunks.
+    `x_norms`, the rows' squared norms, saves recomputing them on every iteration."""
     norms = (centers**2).sum(axis=1)
+    x_norms = (X**2).sum(axis=1) if x_norms is None else x_norms
     labels, dists = np.empty(len(X), np.int64), np.empty(len(X))
     for start in range(0, len(X), ASSIGN_CHUNK):
-        d = squared_distances(X[start:start + ASSIGN_CHUNK], centers, norms)
+        d = squared_distances(X[start:start + ASSIGN_CHUNK], centers, norms, x_norms[start:start + ASSIGN_CHUNK])
         labels[start:start + ASSIGN_CHUNK] = d.argmin(axis=1)
         dists[start:start + ASSIGN_CHUNK] = d[np.arange(len(d)), labels[start:start + ASSIGN_CHUNK]]
     return labels, dists
+
+
+def sum_by_label(X, labels, k):
+    """(sums (k, D), counts (k,)) of the rows of X by label, as one-hot.T @ X a chunk at a time:
+    a matrix product, where np.add.at (the obvious way) is many times slower."""
+    counts = np.bincount(labels, minlength=k)
+    sums = np.zeros((k, X.shape[1]))
+    for start in range(0, len(X), ASSIGN_CHUNK):
+        chunk = labels[start:start + ASSIGN_CHUNK]
+        onehot = np.zeros((len(chunk), k))
+        onehot[np.arange(len(chunk)), chunk] = 1
+        sums += onehot.T @ X[start:start + ASSIGN_CHUNK]
+    return sums, counts
 
 
 def kmeans_plus_plus(X, k, rng, n_local_trials=None):
@@ -85,11 +101,10 @@ def kmeans(X, k, *, seed=0, max_iter=100, tol=1e-4, batch_size=None, n_init=3):
 
 
 def _lloyd(X, centers, max_iter, threshold):
+    x_norms = (X**2).sum(axis=1)
     for iteration in range(1, max_iter + 1):
-        labels, dists = assign(X, centers)
-        counts = np.bincount(labels, minlength=len(centers))
-        sums = np.zeros_like(centers)
-        np.add.at(sums, labels, X)
+        labels, dists = assign(X, centers, x_norms)
+        sums, counts = sum_by_label(X, labels, len(centers))
         new = sums / np.maximum(counts, 1)[:, None]
         empty = np.flatnonzero(counts == 0)
         if len(empty):  # an empty cluster restarts at the points farthest from their centres
@@ -109,9 +124,7 @@ def _minibatch(X, k, rng, max_iter, batch_size):
     for _ in range(steps):
         batch = X[rng.integers(0, len(X), batch_size)]
         labels, _ = assign(batch, centers)
-        counts = np.bincount(labels, minlength=k)
-        sums = np.zeros_like(centers)
-        np.add.at(sums, labels, batch)
+        sums, counts = sum_by_label(batch, labels, k)
         seen += counts
         moved = counts > 0
         rate = counts[moved] / seen[moved]
