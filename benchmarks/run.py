@@ -72,16 +72,69 @@ def batches(n, batch, epoch):
 
 
 # ----- contenders: each trains for `epochs` and returns (seconds training, test accuracy) ---------------
-def run_nnscratch(X, y, Xt, yt, epochs, sizes, batch):
-    from nnscratch import Tensor, nn, no_grad, optim
-    from nnscratch.nn import functional as F
+def nnscratch_mlp(params):
+    """The MLP through nnscratch's public API, starting from the given weights."""
+    from nnscratch import nn
 
     layers = []
-    for i, (w, b) in enumerate(init_weights(sizes)):
+    for i, (w, b) in enumerate(params):
         linear = nn.Linear(w.shape[0], w.shape[1], rng=i)
         linear.weight.data[...], linear.bias.data[...] = w, b
         layers += [linear, nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
+    return nn.Sequential(*layers[:-1])
+
+
+def torch_mlp(params):
+    import torch
+
+    layers = []
+    for w, b in params:
+        linear = torch.nn.Linear(w.shape[0], w.shape[1])
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(w.T.copy()))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers += [linear, torch.nn.ReLU()]
+    return torch.nn.Sequential(*layers[:-1])
+
+
+def numpy_step(params, velocity, xb, yb):
+    """One SGD-momentum step of the lecture's network written by hand: fused, in place, float32."""
+    acts, masks = [xb], []
+    for w, b in params[:-1]:
+        h = acts[-1] @ w
+        h += b
+        mask = h > 0
+        h *= mask
+        acts.append(h)
+        masks.append(mask)
+    z = acts[-1] @ params[-1][0]
+    z += params[-1][1]
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    z[np.arange(len(yb)), yb] -= 1
+    z *= np.float32(1 / len(yb))
+    grad = z
+    for layer in range(len(params) - 1, -1, -1):
+        w, b = params[layer]
+        dw, db = acts[layer].T @ grad, grad.sum(axis=0)
+        if layer:
+            grad = grad @ w.T
+            grad *= masks[layer - 1]
+        vw, vb = velocity[layer]
+        vw *= MOMENTUM
+        vw += dw
+        vb *= MOMENTUM
+        vb += db
+        w -= LR * vw
+        b -= LR * vb
+
+
+def run_nnscratch(X, y, Xt, yt, epochs, sizes, batch):
+    from nnscratch import Tensor, no_grad, optim
+    from nnscratch.nn import functional as F
+
+    model = nnscratch_mlp(init_weights(sizes))
     optimizer = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     seconds = 0.0
     for epoch in range(epochs):
@@ -107,39 +160,9 @@ def run_numpy(X, y, Xt, yt, epochs, sizes, batch):
     for epoch in range(epochs):
         shuffled = batches(len(X), batch, epoch)
         Xs, ys = X[np.concatenate(shuffled)], y[np.concatenate(shuffled)]
-        rows = np.arange(batch)
         started = time.perf_counter()
         for i in range(len(shuffled)):
-            xb, yb = Xs[i * batch:(i + 1) * batch], ys[i * batch:(i + 1) * batch]
-            acts, masks = [xb], []
-            for w, b in params[:-1]:
-                h = acts[-1] @ w
-                h += b
-                mask = h > 0
-                h *= mask
-                acts.append(h)
-                masks.append(mask)
-            z = acts[-1] @ params[-1][0]
-            z += params[-1][1]
-            z -= z.max(axis=1, keepdims=True)
-            np.exp(z, out=z)
-            z /= z.sum(axis=1, keepdims=True)
-            z[rows, yb] -= 1
-            z *= np.float32(1 / batch)
-            grad = z
-            for layer in range(len(params) - 1, -1, -1):
-                w, b = params[layer]
-                dw, db = acts[layer].T @ grad, grad.sum(axis=0)
-                if layer:
-                    grad = grad @ w.T
-                    grad *= masks[layer - 1]
-                vw, vb = velocity[layer]
-                vw *= MOMENTUM
-                vw += dw
-                vb *= MOMENTUM
-                vb += db
-                w -= LR * vw
-                b -= LR * vb
+            numpy_step(params, velocity, Xs[i * batch:(i + 1) * batch], ys[i * batch:(i + 1) * batch])
         seconds += time.perf_counter() - started
     h = Xt
     for w, b in params[:-1]:
@@ -152,14 +175,7 @@ def run_torch(X, y, Xt, yt, epochs, sizes, batch):
     import torch
 
     torch.set_num_threads(CORES)
-    layers = []
-    for w, b in init_weights(sizes):
-        linear = torch.nn.Linear(w.shape[0], w.shape[1])
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(w.T.copy()))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers += [linear, torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
+    model = torch_mlp(init_weights(sizes))
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
     seconds = 0.0
@@ -217,14 +233,9 @@ def run_inference(contender, X_test, sizes, repeats):
     Xb = np.ascontiguousarray(np.resize(X_test, (10_000, X_test.shape[1])))
     params = init_weights(sizes)
     if contender == "nnscratch":
-        from nnscratch import Tensor, nn, no_grad
+        from nnscratch import Tensor, no_grad
 
-        layers = []
-        for i, (w, b) in enumerate(params):
-            linear = nn.Linear(w.shape[0], w.shape[1], rng=i)
-            linear.weight.data[...], linear.bias.data[...] = w, b
-            layers += [linear, nn.ReLU()]
-        model = nn.Sequential(*layers[:-1]).eval()
+        model = nnscratch_mlp(params).eval()
 
         def forward():
             with no_grad():
@@ -233,14 +244,7 @@ def run_inference(contender, X_test, sizes, repeats):
         import torch
 
         torch.set_num_threads(CORES)
-        layers = []
-        for w, b in params:
-            linear = torch.nn.Linear(w.shape[0], w.shape[1])
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(w.T.copy()))
-                linear.bias.copy_(torch.from_numpy(b))
-            layers += [linear, torch.nn.ReLU()]
-        model = torch.nn.Sequential(*layers[:-1]).eval()
+        model = torch_mlp(params).eval()
         xt = torch.from_numpy(Xb)
 
         def forward():

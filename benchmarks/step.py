@@ -13,9 +13,9 @@ import time
 
 import numpy as np
 
-from run import BATCH, LR, MOMENTUM, SIZES, init_weights
+from run import BATCH, LR, MOMENTUM, SIZES, init_weights, nnscratch_mlp, numpy_step
 
-from nnscratch import Tensor, nn, optim
+from nnscratch import Tensor, optim
 from nnscratch.nn import functional as F
 
 
@@ -25,12 +25,7 @@ def contenders(batches=50):
     Y = rng.integers(0, SIZES[-1], BATCH * batches)
     params = init_weights(SIZES)
 
-    layers = []
-    for i, (w, b) in enumerate(params):
-        linear = nn.Linear(w.shape[0], w.shape[1], rng=i)
-        linear.weight.data[...], linear.bias.data[...] = w, b
-        layers += [linear, nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
+    model = nnscratch_mlp(params)
     optimizer = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def batch(i):
@@ -46,39 +41,9 @@ def contenders(batches=50):
 
     weights = [(w.copy(), b.copy()) for w, b in params]
     velocity = [(np.zeros_like(w), np.zeros_like(b)) for w, b in weights]
-    rows = np.arange(BATCH)
 
-    def numpy_step(i):
-        xb, yb = batch(i)
-        acts, masks = [xb], []
-        for w, b in weights[:-1]:
-            h = acts[-1] @ w
-            h += b
-            mask = h > 0
-            h *= mask
-            acts.append(h)
-            masks.append(mask)
-        z = acts[-1] @ weights[-1][0]
-        z += weights[-1][1]
-        z -= z.max(axis=1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
-        z[rows, yb] -= 1
-        z *= np.float32(1 / BATCH)
-        grad = z
-        for layer in range(len(weights) - 1, -1, -1):
-            w, b = weights[layer]
-            dw, db = acts[layer].T @ grad, grad.sum(axis=0)
-            if layer:
-                grad = grad @ w.T
-                grad *= masks[layer - 1]
-            vw, vb = velocity[layer]
-            vw *= MOMENTUM
-            vw += dw
-            vb *= MOMENTUM
-            vb += db
-            w -= LR * vw
-            b -= LR * vb
+    def numpy_step_of(i):
+        numpy_step(weights, velocity, *batch(i))
 
     activations = [rng.standard_normal((BATCH, n)).astype(np.float32) for n in SIZES]
 
@@ -92,7 +57,7 @@ def contenders(batches=50):
             if layer:
                 _ = activations[layer + 1] @ weights[layer][0].T
 
-    return {"nnscratch": nnscratch_step, "numpy": numpy_step, "matmul": matmul_step}
+    return {"nnscratch": nnscratch_step, "numpy": numpy_step_of, "matmul": matmul_step}
 
 
 def main():
