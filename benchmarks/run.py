@@ -210,21 +210,25 @@ def run_sklearn(X, y, Xt, yt, epochs, sizes, batch):
     return time.perf_counter() - started, float(clf.score(Xt, yt))
 
 
+def matmul_step(params, acts, xb):
+    """Only a step's matrix products, same shapes: forward, then the backward ones a step needs
+    (every weight gradient, and the input gradient of every layer but the first)."""
+    h = xb
+    for w, _ in params:
+        h = h @ w
+    for layer in range(len(params) - 1, -1, -1):
+        _ = (xb if layer == 0 else acts[layer]).T @ acts[layer + 1]
+        if layer:
+            _ = acts[layer + 1] @ params[layer][0].T
+
+
 def run_matmul(X, y, Xt, yt, epochs, sizes, batch):
-    """Only the step's matrix products (forward, and the backward ones a step needs), same shapes."""
     params = init_weights(sizes)
     acts = [np.random.default_rng(1).standard_normal((batch, n)).astype(np.float32) for n in sizes]
     steps = epochs * (len(X) // batch)
     started = time.perf_counter()
     for i in range(steps):
-        xb = X[(i % (len(X) // batch)) * batch:][:batch]
-        h = xb
-        for w, _ in params:
-            h = h @ w
-        for layer in range(len(params) - 1, -1, -1):
-            _ = (xb if layer == 0 else acts[layer]).T @ acts[layer + 1]
-            if layer:
-                _ = acts[layer + 1] @ params[layer][0].T
+        matmul_step(params, acts, X[(i % (len(X) // batch)) * batch:][:batch])
     return time.perf_counter() - started, None
 
 

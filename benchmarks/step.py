@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from run import BATCH, LR, MOMENTUM, SIZES, init_weights, nnscratch_mlp, numpy_step
+from run import BATCH, LR, MOMENTUM, SIZES, init_weights, matmul_step, nnscratch_mlp, numpy_step
 
 from nnscratch import Tensor, optim
 from nnscratch.nn import functional as F
@@ -47,17 +47,10 @@ def contenders(batches=50):
 
     activations = [rng.standard_normal((BATCH, n)).astype(np.float32) for n in SIZES]
 
-    def matmul_step(i):
-        xb, _ = batch(i)
-        h = xb
-        for w, _ in weights:
-            h = h @ w
-        for layer in range(len(weights) - 1, -1, -1):
-            _ = (xb if layer == 0 else activations[layer]).T @ activations[layer + 1]
-            if layer:
-                _ = activations[layer + 1] @ weights[layer][0].T
+    def matmul_step_of(i):
+        matmul_step(weights, activations, batch(i)[0])
 
-    return {"nnscratch": nnscratch_step, "numpy": numpy_step_of, "matmul": matmul_step}
+    return {"nnscratch": nnscratch_step, "numpy": numpy_step_of, "matmul": matmul_step_of}
 
 
 def main():
