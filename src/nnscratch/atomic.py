@@ -12,6 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 
 def _default_file_mode():
     umask = os.umask(0)
@@ -42,3 +44,9 @@ def atomic_path(path):
 def write_bytes_atomic(path, data: bytes):
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def write_npz(path, arrays):
+    """Write {name: array} as one .npz file, atomically (np.savez on the temporary file)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)

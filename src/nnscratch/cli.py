@@ -16,10 +16,9 @@ import sys
 import time
 from dataclasses import fields
 
-from .runs import ACTIVATIONS, AUGMENTATIONS, PREPROCESSING, RunConfig
+from .runs import ACTIVATIONS, AUGMENTATIONS, LINEAR_LR, PREPROCESSING, RunConfig, default_lr
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
-LINEAR_LR = 0.01
 
 
 class Parser(argparse.ArgumentParser):
@@ -149,8 +148,7 @@ def run_config(args):
     """The RunConfig named by `train`'s options."""
     names = {f.name for f in fields(RunConfig)}
     settings = {k: v for k, v in vars(args).items() if k in names and v is not None}
-    if args.lr is None and args.model == "linear":
-        settings["lr"] = LINEAR_LR  # one layer on standardised pixels: 0.05 overshoots (0.839 vs 0.844)
+    settings.setdefault("lr", default_lr(args.model))
     return RunConfig(**settings)
 
 

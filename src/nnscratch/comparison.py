@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .runs import RunConfig, train_run, write_json
+from .runs import RunConfig, default_lr, train_run, write_json
 
 MLP = "mlp:512,256"
 RUNS = (
@@ -23,7 +23,6 @@ RUNS = (
     ("MLP on pixels", {"model": MLP}),
     ("MLP on HoG", {"model": MLP, "features": "hog"}),
 )
-LINEAR_LR = 0.01
 
 
 def compare(out_dir, *, dataset="fashion-mnist", epochs=10, seed=0, offline=False, progress=None, echo=print,
@@ -34,9 +33,8 @@ def compare(out_dir, *, dataset="fashion-mnist", epochs=10, seed=0, offline=Fals
     runs = RUNS if runs is None else runs
     rows = []
     for name, settings in runs:
-        config = replace(RunConfig(dataset=dataset, epochs=epochs, seed=seed), **settings)
-        if config.model == "linear":
-            config = replace(config, lr=LINEAR_LR)
+        config = replace(RunConfig(dataset=dataset, epochs=epochs, seed=seed, lr=default_lr(settings["model"])),
+                         **settings)
         echo(f"{name} ...")
         started = time.perf_counter()
         summary = train_run(config, out_dir / _slug(name), offline=offline, progress=progress, echo=echo,

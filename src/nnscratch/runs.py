@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data, nn, optim
-from .atomic import atomic_path, write_bytes_atomic
+from .atomic import write_bytes_atomic, write_npz
 from .data import augment as augmentation
 from .data import preprocess as preprocessing
 from .serialize import save
@@ -29,6 +29,12 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky-r
 PREPROCESSING = ("standardize", "pca:N", "whiten", "scale", "none")
 AUGMENTATIONS = ("flip", "crop", "scale", "jitter")
 WRONG_EXAMPLES = 16
+LINEAR_LR = 0.01  # one layer on standardised pixels: the MLP's 0.05 overshoots (0.839 against 0.844)
+
+
+def default_lr(model):
+    """The learning rate a run gets when none is given: RunConfig's, or LINEAR_LR for a linear model."""
+    return LINEAR_LR if model == "linear" else RunConfig.lr
 
 
 @dataclass
@@ -134,11 +140,17 @@ def make_preprocess(spec):
 CROP_PADDING = 2
 
 
+def spec_items(spec):
+    """(item, name, value) for each comma-separated "name" or "name:value" of a spec."""
+    for item in (s for s in (spec or "").split(",") if s):
+        name, _, value = item.partition(":")
+        yield item, name, value
+
+
 def parse_augment(spec):
     """"flip,crop:1" -> [("flip", None), ("crop", 1)]; crop's number is its padding in pixels."""
     parsed = []
-    for item in (s for s in spec.split(",") if s) if spec else ():
-        name, _, value = item.partition(":")
+    for item, name, value in spec_items(spec):
         if name not in AUGMENTATIONS or (value and (name != "crop" or not value.isdigit())):
             raise ValueError(f"unknown augmentation {item!r}; choose from {', '.join(AUGMENTATIONS)} "
                              f"(crop:P pads by P pixels, default {CROP_PADDING})")
@@ -172,8 +184,7 @@ def make_features(spec, seed):
     from . import features
 
     extractors = []
-    for item in (s for s in spec.split(",") if s) if spec else ():
-        name, _, value = item.partition(":")
+    for item, name, value in spec_items(spec):
         if name == "hog" and (not value or value.isdigit()):
             cell = int(value or HOG_CELL)
             extractors.append(features.HOG(cell=(cell, cell)))
@@ -303,6 +314,6 @@ def write_evaluation(path, result, labels, images):
     confidence = result.probabilities.max(axis=1)
     wrong = np.flatnonzero(predicted != labels)
     worst = wrong[np.argsort(-confidence[wrong])][:WRONG_EXAMPLES]
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, probabilities=result.probabilities.astype(np.float32), labels=labels,
-                 confusion_matrix=result.confusion_matrix, wrong_index=worst, wrong_images=images[worst])
+    write_npz(path, {"probabilities": result.probabilities.astype(np.float32), "labels": labels,
+                     "confusion_matrix": result.confusion_matrix, "wrong_index": worst,
+                     "wrong_images": images[worst]})

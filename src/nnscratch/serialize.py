@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features, nn  # noqa: F401  (features registers its extractors for loading)
-from .atomic import atomic_path
+from .atomic import write_npz
 from .data import preprocess as preprocessing
 
 MODEL_FORMAT = "nnscratch-model"
@@ -33,8 +33,7 @@ def write_container(path, header, arrays):
     """Write `header` (JSON-able) and `arrays` ({name: ndarray}) to one .npz, atomically."""
     payload = {"header": np.array(json.dumps(header))}
     payload.update(arrays)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, **payload)
+    write_npz(path, payload)
 
 
 def read_container(path, expected_format, what):
