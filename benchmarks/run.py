@@ -357,7 +357,8 @@ def orchestrate(args):
         speed = summary([r["samples_per_s"] for r in results])
         ratios = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(train["nnscratch"], results)]
         accuracy = results[0]["accuracy"]
-        rows[contender] = {"samples_per_s": speed, "nnscratch_ratio": summary(ratios), "accuracy": accuracy}
+        rows[contender] = {"samples_per_s": speed, "nnscratch_ratio": summary(ratios), "accuracy": accuracy,
+                           "rounds": [r["samples_per_s"] for r in results]}
         acc = "" if accuracy is None else f"{accuracy:.4f}"
         print(f"{contender:<12}{speed['median']:>20,.0f}{speed['min']:>12,.0f} - {speed['max']:<9,.0f}{acc:>10}"
               f"{statistics.median(ratios):>13.2f}x")
@@ -433,7 +434,10 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {CORES} cores, Python {platform.python_version()}, NumPy {np.__version__}"
+    from nnscratch import blas
+
+    return (f"{cpu}, {CORES} cores, Python {platform.python_version()}, NumPy {np.__version__}; "
+            f"nnscratch's sums: {blas.BACKEND}")
 
 
 def main(argv=None):

@@ -7,7 +7,7 @@ The engine (`Tensor`, `no_grad`, `gradcheck`) lives here; layers, activations an
 `nnscratch.nn` (functional forms in `nnscratch.nn.functional`).
 """
 
-from . import functional, nn, optim
+from . import blas, functional, nn, optim
 from .gradcheck import gradcheck
 from .ops import concatenate, maximum, stack, where
 from .serialize import load, save
@@ -16,6 +16,6 @@ from .tensor import Tensor, is_grad_enabled, no_grad
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "concatenate", "functional", "gradcheck", "is_grad_enabled", "load", "maximum", "nn",
+    "Tensor", "blas", "concatenate", "functional", "gradcheck", "is_grad_enabled", "load", "maximum", "nn",
     "no_grad", "optim", "save", "stack", "where",
 ]

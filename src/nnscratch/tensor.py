@@ -11,6 +11,9 @@ recursion. It is the one place that knows two rules every op relies on:
   and a copy's gradient is a sum);
 * broadcasting is also a copy, so a gradient shaped like the broadcast result is
   summed back down to the input's shape (`unbroadcast`).
+
+A linear layer's weight gradient x.T @ g may arrive as a `LazyProduct`; the engine keeps it
+so for a leaf (SGD folds it into its velocity) and multiplies it out for anything else.
 """
 
 from __future__ import annotations
@@ -63,15 +66,34 @@ class Tensor:
             )
         self.data = data
         self.requires_grad = bool(requires_grad)
-        self.grad = None
+        self._grad = None
         self._ctx = None  # the Function that produced this tensor, if recorded
 
     @classmethod
     def _from_op(cls, data, ctx):
         out = cls.__new__(cls)
-        out.data, out.grad, out._ctx = data, None, ctx
+        out.data, out._grad, out._ctx = data, None, ctx
         out.requires_grad = ctx is not None
         return out
+
+    @property
+    def grad(self):
+        """d(output)/d(self) after `backward()`, an array (None before any backward)."""
+        if type(self._grad) is LazyProduct:
+            self._grad = self._grad.evaluate()
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
+    @property
+    def raw_grad(self):
+        """The gradient as backward left it: an array, or a `LazyProduct` not yet multiplied out.
+
+        An optimiser that can fold `a.T @ b` straight into its own sums (SGD) reads this, so a
+        weight's gradient need never be stored; anything else reads `grad`."""
+        return self._grad
 
     # ----- array-like facts -------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -140,16 +162,19 @@ class Tensor:
             if node._ctx is None:
                 _accumulate_into_leaf(node, g, handed_to_leaves)
                 continue
+            if type(g) is LazyProduct:  # an operation's backward works on arrays
+                g = g.evaluate()
             ctx = node._ctx
             if ctx is _RELEASED:
                 raise RuntimeError("backward through part of a graph that an earlier backward already freed; "
                                    "pass retain_graph=True to that earlier call")
             for inp, needs, ig in zip(ctx.inputs, ctx.needs_grad, ctx.backward(g)):
                 if needs and ig is not None:
-                    ig = unbroadcast(ig, inp.data.shape, inp.data.dtype)
+                    if ig.shape != inp.data.shape or ig.dtype != inp.data.dtype:
+                        ig = unbroadcast(_evaluated(ig), inp.data.shape, inp.data.dtype)
                     key = id(inp)
                     # a node used twice gets the sum; never add in place: `ig` may be shared
-                    grads[key] = ig if key not in grads else grads[key] + ig
+                    grads[key] = ig if key not in grads else _evaluated(grads[key]) + _evaluated(ig)
             if not retain_graph:
                 node._ctx = _RELEASED
 
@@ -288,13 +313,42 @@ def _topological_order(root):
 
 def _accumulate_into_leaf(leaf, grad, handed_to_leaves):
     """Add `grad` into `leaf.grad`, copying when the array may be shared with another holder."""
-    if leaf.grad is not None:
-        leaf.grad = leaf.grad + grad
+    if leaf._grad is not None:
+        leaf._grad = leaf.grad + _evaluated(grad)
+        return
+    if type(grad) is LazyProduct:  # evaluates to a fresh array: shared with no one
+        leaf._grad = grad
         return
     if grad.base is not None or id(grad) in handed_to_leaves or not grad.flags.writeable:
         grad = grad.copy()
     handed_to_leaves.add(id(grad))
     leaf.grad = grad
+
+
+class LazyProduct:
+    """The matrix product `a.T @ b`, kept as its two factors until someone needs the numbers.
+
+    A linear layer's weight gradient is x.T @ g (inputs by upstream gradients). Left as a
+    product, SGD computes `v = momentum * v + x.T @ g` as one BLAS call, so the gradient is
+    never written out and read back; reading `.grad` multiplies it out (once). Its factors
+    are the layer's saved input and upstream gradient: like backward itself, it needs the
+    input array unchanged, so read `.grad` before overwriting a batch's array in place. It
+    holds those arrays (and the arrays they are views of) until `zero_grad()` lets them go.
+    """
+
+    __slots__ = ("a", "b", "shape", "dtype")
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+        self.shape = (a.shape[1], b.shape[1])
+        self.dtype = np.result_type(a, b)
+
+    def evaluate(self):
+        return self.a.T @ self.b
+
+
+def _evaluated(grad):
+    return grad.evaluate() if type(grad) is LazyProduct else grad
 
 
 def unbroadcast(grad, shape, dtype):
@@ -321,7 +375,8 @@ class Function:
 
     `backward(grad)` returns one gradient per positional input, shaped like the output's
     broadcast if need be (the engine sums it back down), or None where none is needed.
-    `self.needs_grad[i]` says whether input i wants one, so costly unused gradients are skipped.
+    `self.needs_grad[i]` says whether input i wants one (never, under `no_grad`), so forward can
+    skip saving what backward would need and backward can skip costly unused gradients.
     """
 
     def save(self, *arrays):
@@ -329,11 +384,11 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **constants):
-        inputs = _as_tensors(args)
+        inputs = args if all(isinstance(a, Tensor) for a in args) else _as_tensors(args)
         fn = cls()
-        fn.needs_grad = tuple(t.requires_grad for t in inputs)
-        data = fn.forward(*(t.data for t in inputs), **constants)
-        if _grad_enabled and any(fn.needs_grad):
+        fn.needs_grad = needs = tuple([t.requires_grad for t in inputs]) if _grad_enabled else (False,) * len(inputs)
+        data = fn.forward(*[t.data for t in inputs], **constants)
+        if True in needs:
             fn.inputs = inputs
             return Tensor._from_op(data, fn)
         return Tensor._from_op(data, None)
@@ -347,7 +402,7 @@ class Function:
 
 def _as_tensors(args):
     weak_dtype = next(
-        (a.data.dtype for a in args if isinstance(a, Tensor) and np.issubdtype(a.data.dtype, np.floating)),
+        (a.data.dtype for a in args if isinstance(a, Tensor) and a.data.dtype.kind == "f"),
         None,
     )
     out = []

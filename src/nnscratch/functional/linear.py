@@ -2,13 +2,14 @@
 
 Fused because the maths is simplest together: one matrix product forward, and backward
 dx = g @ W.T, dW = x.T @ g, db = the sum of g over the batch (b was copied to every row).
+dW is handed back as a `LazyProduct`: SGD folds it into its velocity in one BLAS call.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Function
+from ..tensor import Function, LazyProduct
 
 
 class Linear(Function):
@@ -36,7 +37,7 @@ class Linear(Function):
         dx = grad @ weight.T if self.needs_grad[0] else None
         # collapse leading dimensions: every row of the batch is one more use of W and b
         g2 = grad.reshape(-1, grad.shape[-1])
-        dw = x.reshape(-1, x.shape[-1]).T @ g2 if self.needs_grad[1] else None
+        dw = LazyProduct(x.reshape(-1, x.shape[-1]), g2) if self.needs_grad[1] else None  # x.T @ g, on demand
         db = g2.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         return dx, dw, db
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Function, Tensor
-from .activations import log_softmax_array, sigmoid_array
+from .activations import sigmoid_array
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -68,15 +68,18 @@ class CrossEntropy(Function):
     """
 
     def forward(self, logits, targets, *, reduction):
-        logp = log_softmax_array(logits)
-        self.p = np.exp(logp)
-        self.by_index = not np.issubdtype(targets.dtype, np.floating)
+        shifted = logits - logits.max(axis=1, keepdims=True)  # the log-sum-exp trick: exp(shifted) <= 1
+        self.p = np.exp(shifted)
+        total = self.p.sum(axis=1, keepdims=True)
+        self.p /= total
+        log_total = np.log(total)
+        self.by_index = targets.dtype.kind != "f"
         rows = np.arange(len(logits))
         if self.by_index:
-            losses = -logp[rows, targets]
+            losses = log_total[:, 0] - shifted[rows, targets]  # -log p[target] = log sum exp - shifted
         else:
-            losses = -(targets * logp).sum(axis=1)
-            self.logp = logp
+            self.logp = shifted - log_total
+            losses = -(targets * self.logp).sum(axis=1)
         self.targets, self.rows, self.reduction = targets, rows, reduction
         return _reduce_array(losses, reduction)
 
@@ -172,7 +175,7 @@ def _reduce(losses, reduction):
 
 def _reduce_array(losses, reduction):
     if reduction == "mean":
-        return np.asarray(losses.mean())
+        return np.asarray(losses.sum() / losses.dtype.type(losses.size))
     return np.asarray(losses.sum()) if reduction == "sum" else losses
 
 
@@ -206,7 +209,7 @@ def _classification_inputs(name, logits, targets, *, allow_probabilities):
                          f"for one sample use scores.reshape(1, -1)")
     n, classes = logits.shape
     target_data = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
-    if np.issubdtype(target_data.dtype, np.floating):
+    if target_data.dtype.kind == "f":
         if not allow_probabilities or target_data.shape != logits.shape:
             raise ValueError(
                 f"{name}: float targets of shape {target_data.shape} for scores of shape {logits.shape}; "
@@ -216,7 +219,7 @@ def _classification_inputs(name, logits, targets, *, allow_probabilities):
         if isinstance(targets, Tensor) and targets.dtype == logits.dtype:
             return logits, targets
         return logits, Tensor(target_data.astype(logits.dtype))
-    if not np.issubdtype(target_data.dtype, np.integer):
+    if target_data.dtype.kind not in "iu":
         raise ValueError(f"{name}: targets must be integer class indices, got dtype {target_data.dtype}")
     if target_data.shape != (n,):
         raise ValueError(

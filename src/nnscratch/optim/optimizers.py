@@ -4,6 +4,8 @@
     loss.backward(); optimizer.step(); optimizer.zero_grad()
 
 `lr` is a plain attribute: a learning-rate schedule sets it before every step.
+SGD's sums run as BLAS calls (`nnscratch.blas`): one pass each, on BLAS's threads, and a
+linear layer's weight gradient x.T @ g goes straight into the velocity (`tensor.LazyProduct`).
 Gradients are read, never written, so `.grad` arrays may be shared safely.
 """
 
@@ -13,11 +15,15 @@ import math
 
 import numpy as np
 
+from .. import blas
+from ..tensor import LazyProduct
+
 
 class Optimizer:
     """Base class: holds the parameters, the learning rate and one state dict per parameter."""
 
     hyperparameters = ()  # names of the settings saved by state_dict, besides lr
+    takes_products = False  # True: update() also accepts a weight gradient still a LazyProduct x.T @ g
 
     def __init__(self, params, lr):
         self.params = list(params.parameters() if hasattr(params, "parameters") else params)
@@ -36,8 +42,12 @@ class Optimizer:
         """Update every parameter that has a gradient by the optimiser's rule."""
         self.step_count += 1
         for p, state in zip(self.params, self.state):
-            if p.grad is not None:
-                self.update(p.data, p.grad.astype(p.data.dtype, copy=False), state)
+            g = p.raw_grad if self.takes_products else p.grad
+            if g is None:
+                continue
+            if isinstance(g, np.ndarray):
+                g = g.astype(p.data.dtype, copy=False)
+            self.update(p.data, g, state)
 
     def update(self, w, g, state):
         raise NotImplementedError
@@ -102,6 +112,7 @@ class SGD(Optimizer):
     """
 
     hyperparameters = ("momentum", "nesterov", "weight_decay")
+    takes_products = True
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, lr)
@@ -112,14 +123,21 @@ class SGD(Optimizer):
         self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay)
 
     def update(self, w, g, state):
+        if isinstance(g, LazyProduct):
+            if self.momentum and not self.nesterov:
+                v = self._buffer(state, "velocity", w)
+                blas.gemm_tn(1.0, g.a, g.b, self.momentum, v)  # v = momentum * v + x.T @ g: one BLAS call
+                if self.weight_decay:
+                    blas.axpy(self.weight_decay, w, v)
+                blas.axpy(-self.lr, v, w)
+                return
+            g = g.evaluate()
         if self.weight_decay:
             g = g + self.weight_decay * w
         if self.momentum:
-            v = self._buffer(state, "velocity", w)
-            v *= self.momentum
-            v += g
+            v = blas.axpby(1.0, g, self.momentum, self._buffer(state, "velocity", w))  # v = momentum * v + g
             g = g + self.momentum * v if self.nesterov else v
-        w -= self.lr * g
+        blas.axpy(-self.lr, g, w)  # w -= lr * g
 
 
 class AdaGrad(Optimizer):

@@ -234,6 +234,7 @@ def _train_step(model, loss, optimizer, schedule, xb, yb, position):
     optimizer.zero_grad()
     value.backward()
     optimizer.step()
+    optimizer.zero_grad()  # a weight's gradient may hold this batch's arrays (tensor.LazyProduct): let them go
     if schedule is not None:
         schedule.step()
     position.batches_done += 1
