@@ -23,6 +23,8 @@ import numbers
 
 import numpy as np
 
+from .lazy_product import LazyProduct, evaluated
+
 DEFAULT_DTYPE = np.float32
 
 _grad_enabled = True
@@ -171,10 +173,10 @@ class Tensor:
             for inp, needs, ig in zip(ctx.inputs, ctx.needs_grad, ctx.backward(g)):
                 if needs and ig is not None:
                     if ig.shape != inp.data.shape or ig.dtype != inp.data.dtype:
-                        ig = unbroadcast(_evaluated(ig), inp.data.shape, inp.data.dtype)
+                        ig = unbroadcast(evaluated(ig), inp.data.shape, inp.data.dtype)
                     key = id(inp)
                     # a node used twice gets the sum; never add in place: `ig` may be shared
-                    grads[key] = ig if key not in grads else _evaluated(grads[key]) + _evaluated(ig)
+                    grads[key] = ig if key not in grads else evaluated(grads[key]) + evaluated(ig)
             if not retain_graph:
                 node._ctx = _RELEASED
 
@@ -314,7 +316,7 @@ def _topological_order(root):
 def _accumulate_into_leaf(leaf, grad, handed_to_leaves):
     """Add `grad` into `leaf.grad`, copying when the array may be shared with another holder."""
     if leaf._grad is not None:
-        leaf._grad = leaf.grad + _evaluated(grad)
+        leaf._grad = leaf.grad + evaluated(grad)
         return
     if type(grad) is LazyProduct:  # evaluates to a fresh array: shared with no one
         leaf._grad = grad
@@ -323,32 +325,6 @@ def _accumulate_into_leaf(leaf, grad, handed_to_leaves):
         grad = grad.copy()
     handed_to_leaves.add(id(grad))
     leaf.grad = grad
-
-
-class LazyProduct:
-    """The matrix product `a.T @ b`, kept as its two factors until someone needs the numbers.
-
-    A linear layer's weight gradient is x.T @ g (inputs by upstream gradients). Left as a
-    product, SGD computes `v = momentum * v + x.T @ g` as one BLAS call, so the gradient is
-    never written out and read back; reading `.grad` multiplies it out (once). Its factors
-    are the layer's saved input and upstream gradient: like backward itself, it needs the
-    input array unchanged, so read `.grad` before overwriting a batch's array in place. It
-    holds those arrays (and the arrays they are views of) until `zero_grad()` lets them go.
-    """
-
-    __slots__ = ("a", "b", "shape", "dtype")
-
-    def __init__(self, a, b):
-        self.a, self.b = a, b
-        self.shape = (a.shape[1], b.shape[1])
-        self.dtype = np.result_type(a, b)
-
-    def evaluate(self):
-        return self.a.T @ self.b
-
-
-def _evaluated(grad):
-    return grad.evaluate() if type(grad) is LazyProduct else grad
 
 
 def unbroadcast(grad, shape, dtype):
