@@ -164,8 +164,7 @@ class Tensor:
             if node._ctx is None:
                 _accumulate_into_leaf(node, g, handed_to_leaves)
                 continue
-            if type(g) is LazyProduct:  # an operation's backward works on arrays
-                g = g.evaluate()
+            g = evaluated(g)  # an operation's backward works on arrays
             ctx = node._ctx
             if ctx is _RELEASED:
                 raise RuntimeError("backward through part of a graph that an earlier backward already freed; "

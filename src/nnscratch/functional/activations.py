@@ -108,17 +108,21 @@ class Softmax(Function):
         return (p * (grad - (grad * p).sum(axis=self.axis, keepdims=True)),)
 
 
-def softmax_array(x, axis=-1):
-    """Subtracting each row's max leaves softmax unchanged and keeps exp at most 1."""
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
+def softmax_parts(x, axis=-1):
+    """(shifted, softmax, log of the normaliser): the log-sum-exp trick, done once.
 
-
-def log_softmax_array(x, axis=-1):
-    """x - logsumexp(x), with the row's max taken out first (the log-sum-exp trick)."""
+    shifted = x - max(x) leaves softmax unchanged and keeps exp at most 1, so the normaliser
+    sum(exp(shifted)) lies in [1, n] and log softmax = shifted - log(normaliser) is exact.
+    """
     shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    p = np.exp(shifted)
+    total = p.sum(axis=axis, keepdims=True)
+    p /= total
+    return shifted, p, np.log(total)
+
+
+def softmax_array(x, axis=-1):
+    return softmax_parts(x, axis)[1]
 
 
 class LogSoftmax(Function):
@@ -126,9 +130,8 @@ class LogSoftmax(Function):
 
     def forward(self, x, *, axis=-1):
         self.axis = axis
-        out = log_softmax_array(x, axis)
-        self.p = np.exp(out)
-        return out
+        shifted, self.p, log_total = softmax_parts(x, axis)
+        return shifted - log_total
 
     def backward(self, grad):
         return (grad - self.p * grad.sum(axis=self.axis, keepdims=True),)

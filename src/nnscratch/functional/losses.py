@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Function, Tensor
-from .activations import sigmoid_array
+from .activations import sigmoid_array, softmax_parts
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -68,11 +68,7 @@ class CrossEntropy(Function):
     """
 
     def forward(self, logits, targets, *, reduction):
-        shifted = logits - logits.max(axis=1, keepdims=True)  # the log-sum-exp trick: exp(shifted) <= 1
-        self.p = np.exp(shifted)
-        total = self.p.sum(axis=1, keepdims=True)
-        self.p /= total
-        log_total = np.log(total)
+        shifted, self.p, log_total = softmax_parts(logits, axis=1)
         self.by_index = targets.dtype.kind != "f"
         rows = np.arange(len(logits))
         if self.by_index:
