@@ -110,3 +110,20 @@ def test_gemm_tn_adds_the_weight_gradient_product_into_y(dtype, a, b):
 def test_gemm_tn_names_the_shapes_that_do_not_fit():
     with pytest.raises(ValueError, match=r"x \(4, 3\), g \(5, 2\) and y \(3, 2\) do not fit"):
         blas.gemm_tn(1.0, np.ones((4, 3)), np.ones((5, 2)), 0.0, np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("a, b", [(1.0, 0.0), (1.0, 1.0), (-0.5, 0.25)])
+def test_gemm_nn_adds_the_layer_product_into_y(dtype, a, b):
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((128, 40)).astype(dtype), rng.standard_normal((40, 200)).astype(dtype)
+    y = rng.standard_normal((128, 200)).astype(dtype)  # 25,600 elements: the BLAS path where there is one
+    expected = dtype(a) * (x @ w) + dtype(b) * y
+    out = blas.gemm_nn(a, x, w, b, y)
+    assert out is y
+    np.testing.assert_allclose(y, expected, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4)
+
+
+def test_gemm_nn_names_the_shapes_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"gemm_nn: x \(4, 3\), w \(4, 2\) and y \(4, 2\) do not fit y = x @ w"):
+        blas.gemm_nn(1.0, np.ones((4, 3)), np.ones((4, 2)), 0.0, np.ones((4, 2)))

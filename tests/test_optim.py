@@ -56,6 +56,42 @@ def test_updates_are_in_place_and_stay_float32(factory):
     assert all(v.dtype == np.float32 for v in opt.state[0].values())
 
 
+def textbook(name, w, grads, lr, eps=1e-8, alpha=0.99, betas=(0.9, 0.999), decay=0.01):
+    """Each rule as its paper writes it, in float64, one temporary per operation."""
+    w, first, second = w.astype(np.float64), np.zeros(w.shape), np.zeros(w.shape)
+    for t, g in enumerate(grads, start=1):
+        if name == "adagrad":
+            second += g * g
+            w = w - lr * g / (np.sqrt(second) + eps)
+        elif name == "rmsprop":
+            second = alpha * second + (1 - alpha) * g * g
+            w = w - lr * g / (np.sqrt(second) + eps)
+        else:
+            w = w * (1 - lr * decay) if name == "adamw" else w
+            first = betas[0] * first + (1 - betas[0]) * g
+            second = betas[1] * second + (1 - betas[1]) * g * g
+            w = w - lr * (first / (1 - betas[0] ** t)) / (np.sqrt(second / (1 - betas[1] ** t)) + eps)
+    return w
+
+
+@pytest.mark.parametrize("name, make", [
+    ("adagrad", lambda p: AdaGrad(p, lr=0.01, eps=1e-8)), ("rmsprop", lambda p: RMSprop(p, lr=0.01)),
+    ("adam", lambda p: Adam(p, lr=0.01)), ("adamw", lambda p: AdamW(p, lr=0.01, weight_decay=0.01)),
+])
+def test_in_place_updates_at_blas_sizes_match_the_textbook_rule(name, make):
+    # 200 x 100 = 20,000 weights: the sums run as BLAS calls where NumPy's BLAS is found
+    rng = np.random.default_rng(7)
+    start = rng.standard_normal((200, 100)).astype(np.float32)
+    grads = [rng.standard_normal((200, 100)).astype(np.float32) for _ in range(4)]
+    w = Parameter(start.copy())
+    opt = make([w])
+    for g in grads:
+        w.grad = g.copy()
+        opt.step()
+        np.testing.assert_array_equal(w.grad, g)  # the gradient is read, never written
+    np.testing.assert_allclose(w.data, textbook(name, start, grads, lr=0.01), rtol=1e-5, atol=1e-6)
+
+
 def test_optimisers_reduce_a_real_loss():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((64, 5)).astype(np.float32)

@@ -1,4 +1,4 @@
-"""Three BLAS routines called directly, for the sums of a training step that NumPy runs slowly.
+"""Four BLAS routines called directly, for the sums of a training step that NumPy runs slowly.
 
 NumPy runs SGD's `v *= m; v += g; w -= lr * v` as four passes on one core with a temporary
 the size of `w`, after writing the gradient `g = x.T @ g_out` out in full. The BLAS library
@@ -8,6 +8,7 @@ threads, the velocity update inside the matrix product itself:
     axpy(a, x, y)           y += a * x
     axpby(a, x, b, y)       y  = a * x + b * y
     gemm_tn(a, x, g, b, y)  y  = a * x.T @ g + b * y    (v = momentum * v + x.T @ g_out in one call)
+    gemm_nn(a, x, w, b, y)  y  = a * x @ w + b * y      (x @ W + b, the bias already in y)
 
 Every function falls back to plain NumPy (same formula) when NumPy's BLAS is not found, the
 arrays are small, not contiguous float32/float64 of one shape, or `NNSCRATCH_BLAS=numpy` is set:
@@ -124,14 +125,28 @@ def gemm_tn(a, x, g, b, y):
     """y = a * x.T @ g + b * y, in place; x: (N, D), g: (N, H), y: (D, H).
 
     With b = 0 the product is written into y; otherwise y is scaled and added to, with no temporary."""
-    (n, d), h = x.shape, g.shape[1]
-    if g.shape[0] != n or y.shape != (d, h):
-        raise ValueError(f"gemm_tn: x {x.shape}, g {g.shape} and y {y.shape} do not fit y = x.T @ g")
-    fn = _blas("gemm", x, g, y)
+    return _gemm(a, x, True, g, b, y)
+
+
+def gemm_nn(a, x, w, b, y):
+    """y = a * x @ w + b * y, in place; x: (N, D), w: (D, H), y: (N, H).
+
+    With y prefilled by a bias row and b = 1, this is a layer's x @ W + b in one pass over y."""
+    return _gemm(a, x, False, w, b, y)
+
+
+def _gemm(a, x, transpose_x, w, b, y):
+    """y = a * op(x) @ w + b * y with op(x) = x.T or x: one BLAS call, or NumPy's sums in place."""
+    rows, inner = x.shape[::-1] if transpose_x else x.shape
+    if w.shape[0] != inner or y.shape != (rows, w.shape[1]):
+        name, formula = ("gemm_tn", "x.T @ g") if transpose_x else ("gemm_nn", "x @ w")
+        raise ValueError(f"{name}: x {x.shape}, {formula[-1]} {w.shape} and y {y.shape} do not fit y = {formula}")
+    fn = _blas("gemm", x, w, y)
     if fn is not None:
-        fn(_ROW_MAJOR, _TRANS, _NO_TRANS, d, h, n, a, x.ctypes.data, d, g.ctypes.data, h, b, y.ctypes.data, h)
+        fn(_ROW_MAJOR, _TRANS if transpose_x else _NO_TRANS, _NO_TRANS, rows, w.shape[1], inner, a,
+           x.ctypes.data, x.shape[1], w.ctypes.data, w.shape[1], b, y.ctypes.data, y.shape[1])
         return y
-    product = x.T @ g
+    product = (x.T if transpose_x else x) @ w
     if a != 1:
         product *= y.dtype.type(a)
     if b == 0:

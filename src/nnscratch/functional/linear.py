@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import blas
 from ..tensor import Function, LazyProduct
 
 
@@ -27,9 +28,11 @@ class Linear(Function):
         if x.dtype != weight.dtype:  # data (float64, uint8) joins the model's dtype, never the reverse
             x = x.astype(weight.dtype)
         self.save(x, weight)
-        out = x @ weight
-        if bias is not None:
-            out += bias
+        if bias is None:
+            return x @ weight
+        out = np.empty(x.shape[:-1] + weight.shape[1:], weight.dtype)
+        out[...] = bias  # the bias first, so the product is added to it inside the matrix product
+        blas.gemm_nn(1.0, x.reshape(-1, x.shape[-1]), weight, 1.0, out.reshape(-1, out.shape[-1]))
         return out
 
     def backward(self, grad):

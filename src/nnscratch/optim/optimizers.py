@@ -101,6 +101,17 @@ def _check_fraction(name, value):
         raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
 
 
+def _step_by_root(w, numerator, squares_avg, eps, lr, scratch):
+    """w -= lr * numerator / (sqrt(squares_avg) + eps): AdaGrad's, RMSprop's and Adam's step.
+
+    Computed in `scratch` (an array of w's shape the caller no longer needs), so the step
+    makes no temporary of its own: three passes in place, then one BLAS axpy into w."""
+    denominator = np.sqrt(squares_avg, out=scratch)
+    denominator += eps
+    np.divide(numerator, denominator, out=denominator)
+    blas.axpy(-lr, denominator, w)
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, with momentum as in PyTorch (Sutskever et al., 2013):
 
@@ -156,9 +167,9 @@ class AdaGrad(Optimizer):
     def update(self, w, g, state):
         if self.weight_decay:
             g = g + self.weight_decay * w
-        cache = self._buffer(state, "sum_squares", w)
-        cache += g * g
-        w -= self.lr * g / (np.sqrt(cache) + self.eps)
+        squares = np.square(g)
+        cache = blas.axpy(1.0, squares, self._buffer(state, "sum_squares", w))  # cache += g²
+        _step_by_root(w, g, cache, self.eps, self.lr, scratch=squares)
 
 
 class RMSprop(Optimizer):
@@ -177,10 +188,9 @@ class RMSprop(Optimizer):
     def update(self, w, g, state):
         if self.weight_decay:
             g = g + self.weight_decay * w
-        v = self._buffer(state, "square_avg", w)
-        v *= self.alpha
-        v += (1 - self.alpha) * g * g
-        w -= self.lr * g / (np.sqrt(v) + self.eps)
+        squares = np.square(g)
+        v = blas.axpby(1 - self.alpha, squares, self.alpha, self._buffer(state, "square_avg", w))
+        _step_by_root(w, g, v, self.eps, self.lr, scratch=squares)
 
 
 class Adam(Optimizer):
@@ -207,14 +217,13 @@ class Adam(Optimizer):
 
     def _adam_step(self, w, g, state):
         b1, b2 = self.betas
-        m, v = self._buffer(state, "exp_avg", w), self._buffer(state, "exp_avg_sq", w)
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * g * g
+        m = blas.axpby(1 - b1, g, b1, self._buffer(state, "exp_avg", w))
+        squares = np.square(g)
+        v = blas.axpby(1 - b2, squares, b2, self._buffer(state, "exp_avg_sq", w))
+        # m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps) = (c / (1 - b1^t)) m / (sqrt(v) + c eps), c = sqrt(1 - b2^t)
         t = self.step_count
-        step_size = self.lr / (1 - b1**t)
-        w -= step_size * m / (np.sqrt(v / (1 - b2**t)) + self.eps)
+        c = math.sqrt(1 - b2**t)
+        _step_by_root(w, m, v, c * self.eps, self.lr * c / (1 - b1**t), scratch=squares)
 
 
 class AdamW(Adam):
