@@ -4,8 +4,8 @@
     loss.backward(); optimizer.step(); optimizer.zero_grad()
 
 `lr` is a plain attribute: a learning-rate schedule sets it before every step.
-SGD's sums run as BLAS calls (`nnscratch.blas`): one pass each, on BLAS's threads, and a
-linear layer's weight gradient x.T @ g goes straight into the velocity (`tensor.LazyProduct`).
+The sums run as BLAS calls (`nnscratch.blas`): one pass each, on BLAS's threads; a
+linear layer's weight gradient x.T @ g goes straight into SGD's velocity (`tensor.LazyProduct`).
 Gradients are read, never written, so `.grad` arrays may be shared safely.
 """
 
