@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from nnscratch import Tensor, nn
+from nnscratch.lazy_product import LazyProduct
 from nnscratch.nn import functional as F
+from nnscratch.optim import SGD
 from nnscratch.tensor import _topological_order
 
 
@@ -69,3 +71,41 @@ def test_integer_images_and_float64_data_enter_a_float32_layer_as_float32():
     x = np.arange(12, dtype=np.uint8).reshape(2, 6)
     assert nn.Linear(6, 3, rng=0)(x).dtype == np.float32
     assert nn.Maxout(6, 3, rng=0)(x.astype(np.float64)).dtype == np.float32
+
+
+def float64_arrays_in(values):
+    """Names of the float64 arrays (or LazyProduct factors) among `values` (name -> object)."""
+    found = []
+    for name, value in values.items():
+        arrays = [value.a, value.b] if isinstance(value, LazyProduct) else [value]
+        found += [name for a in arrays if isinstance(a, np.ndarray) and a.dtype == np.float64]
+    return found
+
+
+def test_a_float32_training_step_never_makes_a_float64_array_on_the_way():
+    # The engine casts a backward's result to its input's dtype, which would hide an op that
+    # computes in float64 (twice the memory traffic): look at every op's own outputs and state.
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(20, 16, rng=0), nn.ReLU(), nn.Linear(16, 8, rng=1), nn.ReLU(),
+                          nn.Linear(8, 3, rng=2))
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss = F.cross_entropy(model(rng.standard_normal((32, 20))), rng.integers(0, 3, 32))  # float64 data in
+    offenders = []
+    for node in _topological_order(loss):
+        fn = node._ctx
+        if fn is None:
+            continue
+        name = type(fn).__name__
+        offenders += [f"{name}.{a}" for a in float64_arrays_in(vars(fn))]
+        offenders += [f"{name}.saved[{i}]" for i in float64_arrays_in(dict(enumerate(getattr(fn, "saved", ()))))]
+
+        def checked(grad, fn=fn, name=name, backward=fn.backward):
+            grads = backward(grad)
+            offenders.extend(f"{name}.backward[{i}]" for i in float64_arrays_in(dict(enumerate(grads))))
+            return grads
+
+        fn.backward = checked
+    loss.backward()
+    optimizer.step()
+    offenders += [f"SGD state {k}" for s in optimizer.state for k in float64_arrays_in(s)]
+    assert offenders == []
