@@ -1,4 +1,5 @@
-"""One training step, in one process: nnscratch, the hand-written NumPy reference, and the
+"""One training step, in one process: nnscratch, the hand-written NumPy reference, the same
+step hand-written with nnscratch's BLAS calls (the floor for NumPy element-wise work), and the
 step's matrix products alone, alternating in rounds; prints medians and the ratios.
 
     python benchmarks/step.py [--rounds 15] [--steps 40]
@@ -15,7 +16,7 @@ import numpy as np
 
 from run import BATCH, LR, MOMENTUM, SIZES, init_weights, matmul_step, nnscratch_mlp, numpy_step
 
-from nnscratch import Tensor, optim
+from nnscratch import Tensor, blas, optim
 from nnscratch.nn import functional as F
 
 
@@ -45,12 +46,47 @@ def contenders(batches=50):
     def numpy_step_of(i):
         numpy_step(weights, velocity, *batch(i))
 
+    fused_weights = [(w.copy(), b.copy()) for w, b in params]
+    fused_velocity = [(np.zeros_like(w), np.zeros_like(b)) for w, b in fused_weights]
+
+    def fused_step_of(i):
+        fused_step(fused_weights, fused_velocity, *batch(i))
+
     activations = [rng.standard_normal((BATCH, n)).astype(np.float32) for n in SIZES]
 
     def matmul_step_of(i):
         matmul_step(weights, activations, batch(i)[0])
 
-    return {"nnscratch": nnscratch_step, "numpy": numpy_step_of, "matmul": matmul_step_of}
+    return {"nnscratch": nnscratch_step, "numpy": numpy_step_of, "fused": fused_step_of, "matmul": matmul_step_of}
+
+
+def fused_step(params, velocity, xb, yb):
+    """numpy_step with every trick nnscratch uses, and nothing else: the bias inside the GEMM, ReLU
+    against a row of zeros and in place, x.T @ g folded into the velocity, w -= lr * v as one axpy."""
+    acts = [xb]
+    for layer, (w, b) in enumerate(params):
+        h = np.empty((len(xb), w.shape[1]), w.dtype)
+        h[...] = b
+        blas.gemm_nn(1.0, acts[-1], w, 1.0, h)
+        if layer < len(params) - 1:
+            np.maximum(h, np.zeros(h.shape[1], h.dtype), out=h)
+        acts.append(h)
+    z = acts[-1]
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    z[np.arange(len(yb)), yb] -= 1
+    z *= np.float32(1 / len(yb))
+    grad = z
+    for layer in range(len(params) - 1, -1, -1):
+        (w, b), (vw, vb) = params[layer], velocity[layer]
+        blas.gemm_tn(1.0, acts[layer], grad, MOMENTUM, vw)
+        blas.axpby(1.0, grad.sum(axis=0), MOMENTUM, vb)
+        if layer:
+            grad = grad @ w.T
+            grad *= acts[layer] > 0
+        blas.axpy(-LR, vw, w)
+        blas.axpy(-LR, vb, b)
 
 
 def main():
@@ -73,7 +109,7 @@ def main():
         print(f"{name:<10} {statistics.median(values):.3f} ms a step (range {min(values):.3f}-{max(values):.3f})")
     ratio = lambda a, b: statistics.median(x / y for x, y in zip(times[a], times[b]))  # noqa: E731
     print(f"nnscratch / numpy {ratio('nnscratch', 'numpy'):.2f}; nnscratch / matmul {ratio('nnscratch', 'matmul'):.2f}; "
-          f"numpy / matmul {ratio('numpy', 'matmul'):.2f}")
+          f"fused / matmul {ratio('fused', 'matmul'):.2f}; numpy / matmul {ratio('numpy', 'matmul'):.2f}")
 
 
 if __name__ == "__main__":
