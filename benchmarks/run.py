@@ -97,6 +97,16 @@ def torch_mlp(params):
     return torch.nn.Sequential(*layers[:-1])
 
 
+def cross_entropy_grad_in_place(z, yb):
+    """The mean softmax cross-entropy's gradient (softmax(z) - onehot(yb)) / N, written over the logits z."""
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    z[np.arange(len(yb)), yb] -= 1
+    z *= np.float32(1 / len(yb))
+    return z
+
+
 def numpy_step(params, velocity, xb, yb):
     """One SGD-momentum step of the lecture's network written by hand: fused, in place, float32."""
     acts, masks = [xb], []
@@ -109,12 +119,7 @@ def numpy_step(params, velocity, xb, yb):
         masks.append(mask)
     z = acts[-1] @ params[-1][0]
     z += params[-1][1]
-    z -= z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    z[np.arange(len(yb)), yb] -= 1
-    z *= np.float32(1 / len(yb))
-    grad = z
+    grad = cross_entropy_grad_in_place(z, yb)
     for layer in range(len(params) - 1, -1, -1):
         w, b = params[layer]
         dw, db = acts[layer].T @ grad, grad.sum(axis=0)

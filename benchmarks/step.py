@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from run import BATCH, LR, MOMENTUM, SIZES, init_weights, matmul_step, nnscratch_mlp, numpy_step
+from run import (BATCH, LR, MOMENTUM, SIZES, cross_entropy_grad_in_place, init_weights, matmul_step, nnscratch_mlp,
+                 numpy_step)
 
 from nnscratch import Tensor, blas, optim
 from nnscratch.nn import functional as F
@@ -71,13 +72,7 @@ def fused_step(params, velocity, xb, yb):
         if layer < len(params) - 1:
             np.maximum(h, np.zeros(h.shape[1], h.dtype), out=h)
         acts.append(h)
-    z = acts[-1]
-    z -= z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    z[np.arange(len(yb)), yb] -= 1
-    z *= np.float32(1 / len(yb))
-    grad = z
+    grad = cross_entropy_grad_in_place(acts[-1], yb)
     for layer in range(len(params) - 1, -1, -1):
         (w, b), (vw, vb) = params[layer], velocity[layer]
         blas.gemm_tn(1.0, acts[layer], grad, MOMENTUM, vw)
