@@ -95,14 +95,24 @@ def test_sgd_takes_the_same_steps_with_and_without_blas(settings, monkeypatch):
     assert not np.array_equal(with_blas, start)
 
 
+# name: shapes of x, its partner and y (each y over 16,384 elements: the BLAS path where there is one),
+# and the product NumPy computes for it
+GEMMS = {
+    "gemm_tn": ((64, 300), (64, 70), (300, 70), lambda x, g: x.T @ g),  # a weight gradient x.T @ g
+    "gemm_nn": ((128, 40), (40, 200), (128, 200), lambda x, w: x @ w),  # a layer's x @ W
+}
+
+
+@pytest.mark.parametrize("name", GEMMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("a, b", [(1.0, 0.9), (2.0, 0.0), (-0.5, 1.0)])
-def test_gemm_tn_adds_the_weight_gradient_product_into_y(dtype, a, b):
+@pytest.mark.parametrize("a, b", [(1.0, 0.9), (2.0, 0.0), (-0.5, 1.0), (1.0, 0.0), (1.0, 1.0), (-0.5, 0.25)])
+def test_gemm_adds_the_product_into_y(name, dtype, a, b):
+    x_shape, partner_shape, y_shape, product = GEMMS[name]
     rng = np.random.default_rng(4)
-    x, g = rng.standard_normal((64, 300)).astype(dtype), rng.standard_normal((64, 70)).astype(dtype)
-    y = rng.standard_normal((300, 70)).astype(dtype)  # 21,000 elements: the BLAS path where there is one
-    expected = dtype(a) * (x.T @ g) + dtype(b) * y
-    out = blas.gemm_tn(a, x, g, b, y)
+    x, partner = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(partner_shape).astype(dtype)
+    y = rng.standard_normal(y_shape).astype(dtype)
+    expected = dtype(a) * product(x, partner) + dtype(b) * y
+    out = getattr(blas, name)(a, x, partner, b, y)
     assert out is y
     np.testing.assert_allclose(y, expected, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4)
 
@@ -110,18 +120,6 @@ def test_gemm_tn_adds_the_weight_gradient_product_into_y(dtype, a, b):
 def test_gemm_tn_names_the_shapes_that_do_not_fit():
     with pytest.raises(ValueError, match=r"x \(4, 3\), g \(5, 2\) and y \(3, 2\) do not fit"):
         blas.gemm_tn(1.0, np.ones((4, 3)), np.ones((5, 2)), 0.0, np.ones((3, 2)))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("a, b", [(1.0, 0.0), (1.0, 1.0), (-0.5, 0.25)])
-def test_gemm_nn_adds_the_layer_product_into_y(dtype, a, b):
-    rng = np.random.default_rng(5)
-    x, w = rng.standard_normal((128, 40)).astype(dtype), rng.standard_normal((40, 200)).astype(dtype)
-    y = rng.standard_normal((128, 200)).astype(dtype)  # 25,600 elements: the BLAS path where there is one
-    expected = dtype(a) * (x @ w) + dtype(b) * y
-    out = blas.gemm_nn(a, x, w, b, y)
-    assert out is y
-    np.testing.assert_allclose(y, expected, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4)
 
 
 def test_gemm_nn_names_the_shapes_that_do_not_fit():

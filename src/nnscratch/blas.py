@@ -139,8 +139,8 @@ def _gemm(a, x, transpose_x, w, b, y):
     """y = a * op(x) @ w + b * y with op(x) = x.T or x: one BLAS call, or NumPy's sums in place."""
     rows, inner = x.shape[::-1] if transpose_x else x.shape
     if w.shape[0] != inner or y.shape != (rows, w.shape[1]):
-        name, formula = ("gemm_tn", "x.T @ g") if transpose_x else ("gemm_nn", "x @ w")
-        raise ValueError(f"{name}: x {x.shape}, {formula[-1]} {w.shape} and y {y.shape} do not fit y = {formula}")
+        name, partner, formula = ("gemm_tn", "g", "x.T @ g") if transpose_x else ("gemm_nn", "w", "x @ w")
+        raise ValueError(f"{name}: x {x.shape}, {partner} {w.shape} and y {y.shape} do not fit y = {formula}")
     fn = _blas("gemm", x, w, y)
     if fn is not None:
         fn(_ROW_MAJOR, _TRANS if transpose_x else _NO_TRANS, _NO_TRANS, rows, w.shape[1], inner, a,
