@@ -133,11 +133,9 @@ def _kind_of(path, error):
         return "it looks like a Python pickle, which nnscratch never loads (unpickling can run code)"
     if not start:
         return "it is empty"
-    try:
-        start.decode("utf-8")
+    if all(byte >= 32 or byte in b"\t\n\r" for byte in start):
         return "it is a text file, not an .npz archive"
-    except UnicodeDecodeError:
-        return "it is truncated, corrupt or not an .npz file (it is not a zip archive)"
+    return "it is truncated, corrupt or not an .npz file (it is not a zip archive)"
 
 
 def _check_declared_sizes(path, what, members):
@@ -234,7 +232,7 @@ def check_architecture(path, arch, params):
     if not problems:
         for name, shape in expected.items():
             if name not in params:
-                problems.append(f"parameter {name!r} ({_shape(shape)}) is missing")
+                problems.append(f"parameter {name!r} {_shape(shape)} is missing")
             elif params[name].shape != tuple(shape):
                 problems.append(f"parameter {name!r} has shape {_shape(params[name].shape)} but its layer needs "
                                 f"{_shape(shape)}")
@@ -313,7 +311,9 @@ def _is_float_dtype(name):
 
 
 def _shape(shape):
-    return "(" + ", ".join(f"{n:,}" if isinstance(n, int) else repr(n) for n in shape) + ")"
+    """A shape as Python writes it, with thousands separators: (1,000, 10) and (3,)."""
+    parts = [f"{n:,}" if isinstance(n, int) else repr(n) for n in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 def save(model, path, preprocess=None, meta=None):
