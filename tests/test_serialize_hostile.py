@@ -2,11 +2,13 @@
 items 2, 4 and 11): each is refused with one ModelFileError naming the file, before any large
 allocation, and never with NumPy's or zipfile's own words."""
 
+import io
 import json
 import pickle
 import struct
 import tracemalloc
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -62,7 +64,7 @@ def peak_bytes_of(action):
 
 
 def npy_header(shape, dtype="<f8"):
-    out = __import__("io").BytesIO()
+    out = io.BytesIO()
     np.lib.format.write_array_header_1_0(out, {"descr": dtype, "fortran_order": False, "shape": shape})
     return out.getvalue()
 
@@ -72,37 +74,53 @@ def model_header(architecture):
                        "meta": {}})
 
 
-def write_raw_npz(path, members, compression=zipfile.ZIP_STORED):
-    """An .npz from {member name: raw .npy bytes or a generator of byte chunks}."""
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+def write_raw_npz(path, members):
+    """An .npz from {member name: raw .npy bytes}."""
+    with zipfile.ZipFile(path, "w") as archive:
         for name, content in members.items():
-            with archive.open(name, "w", force_zip64=True) as f:
-                for chunk in ([content] if isinstance(content, bytes) else content):
-                    f.write(chunk)
+            archive.writestr(name, content)
     return path
 
 
 def header_member(architecture):
     text = model_header(architecture)
     array = np.array(text)
-    out = __import__("io").BytesIO()
+    out = io.BytesIO()
     np.lib.format.write_array(out, array)
     return out.getvalue()
 
 
 # ----- item 4: absurd sizes are refused before anything is allocated -------------------------------
-def test_a_zip_bomb_member_is_refused_from_the_zip_directory_without_inflating_it(tmp_path):
-    def zeros_512_mib():
-        yield npy_header((64 * MiB,))  # 64 Mi float64 zeros = 512 MiB
-        for _ in range(512):
-            yield bytes(MiB)
+def deflated_zeros(head, mebibytes):
+    """(raw deflate stream, CRC-32) of `head` + `mebibytes` MiB of zeros, made in milliseconds: after a
+    full flush the compressor starts afresh, so every MiB of zeros compresses to the same ~1 KB."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = compressor.compress(head) + compressor.flush(zlib.Z_FULL_FLUSH)
+    chunk = compressor.compress(bytes(MiB)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(head)
+    for _ in range(mebibytes):
+        crc = zlib.crc32(bytes(MiB), crc)
+    return start + chunk * mebibytes + compressor.flush(), crc
 
+
+def test_a_zip_bomb_member_is_refused_from_the_zip_directory_without_inflating_it(tmp_path):
     arch = {"type": "Sequential", "layers": [{"type": "Linear", "in_features": 8 * MiB, "out_features": 8}]}
-    path = write_raw_npz(tmp_path / "bomb.npz", {"header.npy": header_member(arch), "param/0.weight.npy": zeros_512_mib()},
-                         compression=zipfile.ZIP_DEFLATED)
-    assert path.stat().st_size < 1 * MiB
-    messages = []
-    peak = peak_bytes_of(lambda: messages.append(refused(path, "param/0.weight.npy", "100x", "zip bomb")))
+    head = npy_header((64 * MiB,))  # 64 Mi float64 zeros: 512 MiB
+    raw, crc = deflated_zeros(head, 512)
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("header.npy", header_member(arch))
+        info = zipfile.ZipInfo("param/0.weight.npy")
+        info.compress_type, info.CRC = zipfile.ZIP_DEFLATED, crc
+        info.file_size, info.compress_size = len(head) + 512 * MiB, len(raw)
+        info.header_offset = archive.fp.tell()
+        archive.fp.write(info.FileHeader(zip64=False) + raw)
+        archive.start_dir = archive.fp.tell()
+        archive.filelist.append(info)
+        archive.NameToInfo[info.filename] = info
+    assert path.stat().st_size < MiB  # a 0.5 MB file ...
+    assert zipfile.ZipFile(path).getinfo("param/0.weight.npy").file_size > 512 * MiB  # ... that inflates to 512 MiB
+    peak = peak_bytes_of(lambda: refused(path, "'param/0.weight.npy' would inflate", "100x", "zip bomb"))
     assert peak < 16 * MiB
 
 
@@ -301,3 +319,15 @@ def test_a_checkpoint_with_corrupt_optimiser_state_leaves_the_model_untouched(tm
     checkpoint_refused(path, "does not fit this run's optimiser", model=model)
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_absurdly_nested_or_recursive_headers_are_refused_in_one_line(tmp_path):
+    arch = {"type": "Identity"}
+    for _ in range(60):
+        arch = {"type": "Sequential", "layers": [arch]}
+    path = tmp_path / "deep.npz"
+    write_container(path, {"format": MODEL_FORMAT, "version": 1, "architecture": arch, "preprocess": None,
+                           "meta": {}}, {})
+    refused(path, "nested more than 50 deep")
+    np.savez(path, header=np.array("[" * 100_000 + "]" * 100_000))
+    refused(path, "its header is not valid JSON")

@@ -94,7 +94,7 @@ def read_container(path, expected_format, what):
 def _parse_header(path, what, header):
     try:
         parsed = json.loads(str(header)) if header.dtype.kind == "U" and header.ndim == 0 else None
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise _refuse(path, what, f"its header is not valid JSON ({error})", "the file is damaged: save it again") \
             from None
     if not isinstance(parsed, dict):
@@ -107,6 +107,9 @@ def _read_checked_npz(path, what):
     again = f"use an intact copy, or write it again ({WRITERS.get(what, 'nnscratch')})"
     try:
         archive = zipfile.ZipFile(path)
+    except PermissionError:
+        raise PermissionError(f"{path} cannot be read (permission denied): give yourself read access "
+                              f"(chmod u+r) or copy the file") from None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise _refuse(path, what, _kind_of(path, error), again) from None
     try:
@@ -117,7 +120,7 @@ def _read_checked_npz(path, what):
             return {name[:-len(".npy")]: _read_member(archive, name) for name in headers}
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error) as error:
         raise _refuse(path, what, f"it is truncated or corrupt ({type(error).__name__}: {error})", again) from None
 
 
@@ -205,6 +208,7 @@ def _maxout_shapes(config):
 # largest dimension of any array in the file (GENERIC_SIZE_FLOOR for small settings like a kernel).
 PARAMETER_SHAPES = {"Linear": _linear_shapes, "Maxout": _maxout_shapes}
 GENERIC_SIZE_FLOOR = 64
+MAX_NESTING = 50  # Sequentials inside Sequentials: deeper is no model anyone wrote
 
 
 def build(arch):
@@ -249,6 +253,9 @@ def check_architecture(path, arch, params):
 
 def _expect(arch, prefix, expected, loose, problems, size_limit):
     where = f" at {prefix[:-1]!r}" if prefix else ""
+    if prefix.count(".") > MAX_NESTING:
+        problems.append(f"its layers are nested more than {MAX_NESTING} deep{where}")
+        return
     if not isinstance(arch, dict) or not isinstance(arch.get("type"), str):
         problems.append(f"the layer{where} is not an object with a 'type'")
         return
