@@ -278,7 +278,7 @@ def checkpoint_refused(path, *fragments, model=None):
 def test_a_truncated_checkpoint_names_the_file_and_what_to_do(tmp_path):
     path = checkpoint(tmp_path)
     path.write_bytes(path.read_bytes()[:200])
-    checkpoint_refused(path, "is not an nnscratch checkpoint", "truncated", "use an intact copy")
+    checkpoint_refused(path, "is not an nnscratch checkpoint", "truncated", "give an intact file")
 
 
 def test_a_checkpoint_that_is_not_a_zip_names_the_file(tmp_path):

@@ -85,7 +85,9 @@ def read_container(path, expected_format, what):
         raise _refuse(path, what, f"its format is {header.get('format')!r}, not {expected_format!r}",
                       "give the file of the right kind (a run folder holds model.npz and checkpoint.npz)")
     version = header.get("version", 0)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _refuse(path, what, f"its format version {version!r} is not a number", "the file is damaged: save it again")
+    if version > FORMAT_VERSION:
         raise ModelFileError(f"{path} was written by a newer nnscratch (format version {version}; this one "
                              f"reads up to {FORMAT_VERSION}): upgrade nnscratch (pip install -U nnscratch)")
     return header, arrays
@@ -104,7 +106,7 @@ def _parse_header(path, what, header):
 
 def _read_checked_npz(path, what):
     """{member name without .npy: array}, after checking every declared size and .npy header."""
-    again = f"use an intact copy, or write it again ({WRITERS.get(what, 'nnscratch')})"
+    again = f"give an intact file that {WRITERS.get(what, 'nnscratch')} wrote, or write it again"
     try:
         archive = zipfile.ZipFile(path)
     except PermissionError:
