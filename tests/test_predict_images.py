@@ -3,6 +3,7 @@ range and turned into the model's input; what was changed is said in one line; a
 range differs from the model's training range is warned about."""
 
 import gzip
+import io
 from pathlib import Path
 
 import numpy as np
@@ -197,9 +198,19 @@ def test_files_that_are_not_images_say_so(tmp_path):
         read_image(tmp_path / "notes.png", GREY_0_255)
     with pytest.raises(FileNotFoundError, match="no image at .*gone.png: check the path"):
         read_image(tmp_path / "gone.png", GREY_0_255)
+    (tmp_path / "liar.npy").write_bytes(npy_bytes_claiming((10**12,)))
+    with pytest.raises(ValueError, match="liar.npy is not a .npy array of numbers"):
+        read_image(tmp_path / "liar.npy", GREY_0_255)
     np.save(tmp_path / "wide.npy", np.zeros((28, 30)))
     with pytest.raises(ValueError, match=r"shape \(28, 30\); the model takes one sample of shape \(28, 28\)"):
         read_image(tmp_path / "wide.npy", GREY_0_255)
     Image.fromarray(np.zeros((5, 5), np.uint8)).save(tmp_path / "small.png")
     with pytest.raises(ValueError, match=r"samples of shape \(40,\), not images"):
         read_image(tmp_path / "small.png", InputSpec((40,), 0.0, 1.0, "signals"))
+
+
+def npy_bytes_claiming(shape):
+    """A .npy header declaring `shape` of float64, followed by only 16 bytes of data."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return out.getvalue() + bytes(16)

@@ -136,12 +136,14 @@ def read_image(path, spec):
 
 
 def _read_npy(path, spec):
-    try:
-        sample = np.load(path, allow_pickle=False)
-    except ValueError:
-        raise ValueError(f"{path} is not a .npy array of numbers (it holds Python objects or is damaged); "
-                         f"save the image with numpy.save(path, array)") from None
-    notes = []
+    try:  # memory-mapped: a header claiming more data than the file holds is refused, not allocated
+        sample = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        sample = None
+    if not isinstance(sample, np.ndarray):
+        raise ValueError(f"{path} is not a .npy array of numbers (it holds Python objects, is damaged or is "
+                         f"another kind of file); save the image with numpy.save(path, array)")
+    sample, notes = np.array(sample), []
     if sample.shape != spec.sample_shape and sample.shape in ((1, *spec.sample_shape), (*spec.sample_shape, 1)):
         notes.append(f"shape {sample.shape} -> {spec.sample_shape}")
         sample = sample.reshape(spec.sample_shape)
