@@ -139,7 +139,7 @@ def test_missing_data_offline_says_where_it_looked_and_how_to_get_it(tmp_path, m
 def test_a_model_file_that_is_not_ours_is_an_error_not_a_traceback(tmp_path, capsys):
     (tmp_path / "bad.npz").write_bytes(b"nonsense")
     assert main(["evaluate", str(tmp_path / "bad.npz")]) == 1
-    assert "not a readable model file" in capsys.readouterr().err
+    assert "bad.npz is not an nnscratch model file (.npz written by nnscratch.save)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("verb", VERBS)

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import data
 from .cli import default_out, run_config
+from .data.images import input_spec, read_images
 from .runs import train_run
 from .serialize import load
 from .tensor import Tensor, no_grad
@@ -60,28 +61,10 @@ def evaluate(args):
         print(f"  {cls:<14} {acc:.4f}")
 
 
-def read_image(path, sample_shape):
-    """One image as an array of `sample_shape`: .npy as saved, PNG/JPEG through Pillow."""
-    path = Path(path)
-    if path.suffix.lower() == ".npy":
-        image = np.load(path, allow_pickle=False)
-    else:
-        try:
-            from PIL import Image
-        except ImportError:
-            raise ImportError("reading PNG/JPEG needs Pillow: pip install 'nnscratch[images]'") from None
-        with Image.open(path) as img:
-            img = img.convert("RGB" if len(sample_shape) == 3 else "L")
-            image = np.asarray(img.resize((sample_shape[1], sample_shape[0])))
-    if image.shape != tuple(sample_shape):
-        raise ValueError(f"{path}: image of shape {image.shape}, the model takes {tuple(sample_shape)}")
-    return image
-
-
 def predict(args):
     model = load(_model_path(args.model))
-    sample_shape, classes = model.meta["sample_shape"], model.meta["classes"]
-    images = np.stack([read_image(p, sample_shape) for p in args.images])
+    classes = model.meta["classes"]
+    images = read_images(args.images, input_spec(model.meta, model.preprocess), echo=_echo)
     inputs = model.preprocess.transform(images) if model.preprocess is not None else images
     model.eval()
     with no_grad():
