@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+import time
 import webbrowser
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -50,7 +52,7 @@ def make_server(host="127.0.0.1", port=8000):
     from .server import MAX_MESSAGE_BYTES, create_app
 
     config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", lifespan="off",
-                            ws="websockets", ws_max_size=MAX_MESSAGE_BYTES * 4, timeout_graceful_shutdown=2)
+                            ws="auto", ws_max_size=MAX_MESSAGE_BYTES * 4, timeout_graceful_shutdown=2)
     return uvicorn.Server(config)
 
 
@@ -67,3 +69,26 @@ def serve(host="127.0.0.1", port=8000, open_browser=True, echo=print):
         threading.Timer(0.8, webbrowser.open, (url,)).start()
     server.run()
     echo("playground stopped")
+
+
+@contextlib.contextmanager
+def running(host="127.0.0.1", port=0):
+    """Serve in a background thread for the duration of a `with` block; yields the page's URL.
+    port=0 picks a free port. Used by the tests and benchmarks/playground.py."""
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+    server = make_server(host, port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the playground server did not start on {host}:{port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

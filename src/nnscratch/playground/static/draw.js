@@ -69,18 +69,20 @@ const Draw = (() => {
   // Links between neuron boxes: colour by sign, width by magnitude (scaled to the largest).
   function links(svg, nodes, matrices, isGradient) {
     const box = svg.getBoundingClientRect();
+    const ends = nodes.map(column => column.map(node => {  // measured once per node, not once per link
+      const r = node.getBoundingClientRect();
+      return { left: r.left - box.left, right: r.right - box.left, y: r.top + r.height / 2 - box.top };
+    }));
     let maxAbs = 1e-12;
     for (const m of matrices) for (const row of m) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
     const scale = isGradient ? 6 / maxAbs : 1.5;
     const parts = [];
     matrices.forEach((m, layer) => {
-      const from = nodes[layer], to = nodes[layer + 1];
+      const from = ends[layer], to = ends[layer + 1];
       if (!from || !to) return;
       m.forEach((row, i) => row.forEach((w, j) => {
         if (!from[i] || !to[j]) return;
-        const a = from[i].getBoundingClientRect(), b = to[j].getBoundingClientRect();
-        const x1 = a.right - box.left, y1 = a.top + a.height / 2 - box.top;
-        const x2 = b.left - box.left, y2 = b.top + b.height / 2 - box.top, mx = (x1 + x2) / 2;
+        const x1 = from[i].right, y1 = from[i].y, x2 = to[j].left, y2 = to[j].y, mx = (x1 + x2) / 2;
         const width = Math.min(8, Math.max(0.3, Math.abs(w) * scale));
         const colour = css(w < 0 ? NEG : POS, isGradient ? 0.9 : 0.75);
         parts.push(`<path d="M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}" stroke="${colour}" ` +
