@@ -255,6 +255,7 @@ def test_a_csv_upload_trains_like_a_generated_set():
         Session(Settings.from_hash({"dataset": "csv"}))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_diverging_run_names_the_step_and_the_fix():
     s = session(layers="8,8", init="large", lr=10, activation="identity", dataset="reg-gauss")
     with pytest.raises(FloatingPointError, match="lower the learning rate"):

@@ -67,7 +67,10 @@ def serve(host="127.0.0.1", port=8000, open_browser=True, echo=print):
     echo(f"nnscratch playground at {url} (Ctrl-C stops it)")
     if open_browser:
         threading.Timer(0.8, webbrowser.open, (url,)).start()
-    server.run()
+    try:
+        server.run()  # returns after a graceful shutdown on SIGINT/SIGTERM ...
+    except KeyboardInterrupt:
+        pass  # ... and newer uvicorn re-raises the Ctrl-C afterwards: for a server it is the normal way to stop
     echo("playground stopped")
 
 

@@ -51,8 +51,9 @@ def static_files():
 
 
 class BodyLimit:
-    """ASGI middleware: a request body over its limit gets 413 (by Content-Length, or counted as it
-    streams in when the length is not declared)."""
+    """ASGI middleware: a request body over its limit gets 413, judged by Content-Length and by
+    counting what arrives (so a chunked body without a length is capped too). The body, at most
+    the limit, is read before the app runs and handed to it in one piece."""
 
     def __init__(self, app, limits, default):
         self.app, self.limits, self.default = app, limits, default
@@ -64,24 +65,25 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await _too_large(limit, send)
-        received = 0
-
-        async def counting_receive():
-            nonlocal received
+        body, more = bytearray(), True
+        while more:
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > limit:
+                return await _too_large(limit, send)
+        delivered = False
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await _too_large(limit, send)
+        async def replay():
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _too_large(limit, send):
