@@ -15,8 +15,11 @@ are refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import secrets
+import threading
 from collections import OrderedDict
 from importlib import resources
 from urllib.parse import urlsplit
@@ -30,6 +33,7 @@ from .datasets import MAX_CSV_ROWS, CSVError, parse_csv
 from .session import Session
 from .settings import Settings, schema
 
+LOG = logging.getLogger("nnscratch.playground")
 MAX_BODY_BYTES = 16 * 1024
 MAX_CSV_BYTES = 1024 * 1024  # 10,000 rows of three numbers fit easily
 MAX_MESSAGE_BYTES = 16 * 1024
@@ -158,7 +162,7 @@ class Connection:
 
     def __init__(self, ws, uploads):
         self.ws, self.uploads = ws, uploads
-        self.session, self.playing, self.upload = None, False, None
+        self.session, self.playing, self.upload, self.closed = None, False, None, False
         self.lock = asyncio.Lock()  # a command and a training slice never touch the session at once
         self.wake = asyncio.Event()
 
@@ -171,10 +175,12 @@ class Connection:
                     await self._error(f"a message is limited to {MAX_MESSAGE_BYTES:,} bytes")
                     continue
                 await self._handle(text)
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, asyncio.CancelledError):
+            pass  # the page closed, or the server is stopping (Ctrl-C) with the page still open
         finally:
+            self.closed = True
             trainer.cancel()
+            await asyncio.gather(trainer, return_exceptions=True)  # no send after the handler returns
 
     async def _handle(self, text):
         try:
@@ -193,7 +199,7 @@ class Connection:
                     self.wake.set()
                 elif command == "step":
                     self.playing = False
-                    await asyncio.to_thread(self.session.step_once)
+                    await in_engine(self.session.step_once)
                     await self._send(self.session.frame())
                 elif command == "reset":
                     await self._configure({"settings": self.session.settings.to_hash(), "upload": self.upload})
@@ -212,12 +218,25 @@ class Connection:
         if settings.get("dataset") == "csv" and upload is None:
             raise ValueError("dataset=csv needs an uploaded CSV (the upload is gone after a server restart): "
                              "choose the file again")
-        session = await asyncio.to_thread(Session, Settings.from_hash(settings), upload)
+        session = await in_engine(Session, Settings.from_hash(settings), upload)
         self.session = session
         await self._send(session.data())
-        await self._send(await asyncio.to_thread(session.frame))
+        await self._send(await in_engine(session.frame))
 
     async def _train(self):
+        try:
+            await self._train_while_playing()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a bug must reach the page and the log, not stop training silently
+            if self.closed:
+                return
+            LOG.exception("training stopped")
+            self.playing = False
+            with contextlib.suppress(Exception):
+                await self._error(f"training stopped: {type(error).__name__}: {error}")
+
+    async def _train_while_playing(self):
         while True:
             if not (self.playing and self.session is not None):
                 self.wake.clear()
@@ -227,7 +246,7 @@ class Connection:
                 if not self.playing:
                     continue
                 try:
-                    frame = await asyncio.to_thread(self._slice, self.session)
+                    frame = await in_engine(self._slice, self.session)
                 except FloatingPointError as error:
                     self.playing = False
                     await self._error(str(error))
@@ -245,6 +264,19 @@ class Connection:
 
     async def _error(self, message):
         await self._send({"type": "error", "message": message})
+
+
+ENGINE = threading.Lock()
+
+
+async def in_engine(function, *args):
+    """Run `function(*args)` in a worker thread, one at a time in this process: pages share the
+    CPU anyway, and nnscratch's grad mode (no_grad while drawing) must not leak into another page's
+    training step."""
+    def locked():
+        with ENGINE:
+            return function(*args)
+    return await asyncio.to_thread(locked)
 
 
 def _jsonable(value):
