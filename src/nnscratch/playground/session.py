@@ -199,6 +199,7 @@ class Session:
         self._record_losses()
 
     def loss(self, X, y):
+        """The data loss (no penalty) on inputs X: (N, D), in eval mode; NaN for no rows."""
         if len(X) == 0:
             return float("nan")
         with no_grad():
@@ -206,10 +207,14 @@ class Session:
             return float(self.loss_fn(self.model(Tensor(X)), self._target(y)).item())
 
     def _record_losses(self):
+        with no_grad():  # one forward pass over train and test rows together, then a loss for each
+            self.model.eval()
+            out = self.model(Tensor(np.concatenate([self.X_train, self.X_test])))
+            n = len(self.X_train)
+            for part, rows, y in (("train", slice(0, n), self.y_train), ("test", slice(n, None), self.y_test)):
+                value = float(self.loss_fn(out[rows], self._target(y)).item())
+                self.history[part].append(value if np.isfinite(value) else None)  # JSON has no NaN
         self.history["step"].append(self.step_count)
-        for part, X, y in (("train", self.X_train, self.y_train), ("test", self.X_test, self.y_test)):
-            value = self.loss(X, y)
-            self.history[part].append(value if np.isfinite(value) else None)  # JSON has no NaN
 
     @property
     def epoch(self):
@@ -275,21 +280,24 @@ class Session:
         counts, _ = np.histogram(values, bins=HISTOGRAM_BINS, range=(-m, m))
         return {"lo": -m, "hi": m, "counts": counts.tolist()}
 
-    def space_view(self):
-        """For the first hidden layer of 2 units: the training points and a grid of lines of the
-        input square, mapped into that layer's 2-D space (Olah's space warping). None if none has 2."""
-        layer = next((i for i, units in enumerate(self.settings.layers) if units == 2), None)
-        if layer is None:
-            return None
+    def space_layer(self):
+        """The first hidden layer with 2 units (its index), or None."""
+        return next((i for i, units in enumerate(self.settings.layers) if units == 2), None)
+
+    def space_inputs(self):
+        """The points the space view maps: SPACE_LINES lines each way across the input square
+        (25 points each), then up to SPACE_POINTS training points. Returns (lines, points)."""
         lo, hi = self.domain
         t = np.linspace(lo, hi, 25)
         lines = [np.c_[np.full_like(t, c), t] for c in np.linspace(lo, hi, SPACE_LINES)]
         lines += [np.c_[t, np.full_like(t, c)] for c in np.linspace(lo, hi, SPACE_LINES)]
-        pts = self.train_xy[0][:SPACE_POINTS]
-        mapped = self.hidden_outputs(np.concatenate(lines + [pts]).astype(np.float32))[layer]
-        n_line = len(t) * len(lines)
-        return {"layer": layer, "lines": np.round(mapped[:n_line], 3).reshape(len(lines), len(t), 2).tolist(),
-                "points": np.round(mapped[n_line:], 3).tolist(), "labels": self._labels(self.train_xy[1][:SPACE_POINTS])}
+        return np.stack(lines).astype(np.float32), self.train_xy[0][:SPACE_POINTS]
+
+    def space_view(self, mapped_lines, mapped_points):
+        """For the first hidden layer of 2 units: the training points and a grid of lines of the
+        input square, mapped into that layer's 2-D space (Olah's space warping)."""
+        return {"layer": self.space_layer(), "lines": np.round(mapped_lines, 3).tolist(),
+                "points": np.round(mapped_points, 3).tolist(), "labels": self._labels(self.train_xy[1][:SPACE_POINTS])}
 
     def _labels(self, y):
         return np.round(y, 3).tolist() if self.regression else y.tolist()
@@ -304,19 +312,25 @@ class Session:
                 "activations": self.settings.layer_activations(), "outputs": self.n_classes}
 
     def frame(self):
-        """The state the page draws now (see the module docstring of playground.server)."""
-        grid = self.grid()
-        outs = self.hidden_outputs(grid)
-        train_hidden = self.hidden_outputs(self.train_xy[0])[:-1]
+        """The state the page draws now (see the module docstring of playground.server).
+        One forward pass covers the grid, the training points and the space view's points."""
+        grid, train = self.grid(), self.train_xy[0]
+        parts = [grid, train]
+        layer = self.space_layer()
+        if layer is not None:
+            lines, points = self.space_inputs()
+            parts += [lines.reshape(-1, 2), points]
+        sizes = np.cumsum([len(p) for p in parts])[:-1]
+        outs = [np.split(out, sizes) for out in self.hidden_outputs(np.concatenate(parts))]
         step = max(1, len(self.history["step"]) // LOSS_POINTS)
         return {
             "type": "frame", "step": self.step_count, "epoch": self.epoch, "lr": self.optimizer.lr,
             "train_loss": self.history["train"][-1], "test_loss": self.history["test"][-1],
             "history": {k: v[::step][-LOSS_POINTS:] for k, v in self.history.items()},
-            "output": self.output_map(outs[-1]), "inputs": self.input_maps(grid),
-            "neurons": self.neuron_maps(outs[:-1]),
+            "output": self.output_map(outs[-1][0]), "inputs": self.input_maps(grid),
+            "neurons": self.neuron_maps([out[0] for out in outs[:-1]]),
             "weights": [np.round(link_weights(layer), 4).tolist() for layer in self._linear_layers()],
             "grads": self.grads,
-            "histograms": [self.histogram(h) for h in train_hidden],
-            "space": self.space_view(),
+            "histograms": [self.histogram(out[1]) for out in outs[:-1]],
+            "space": None if layer is None else self.space_view(outs[layer][2].reshape(lines.shape), outs[layer][3]),
         }
