@@ -115,6 +115,7 @@ def create_app():
         return JSONResponse(schema())
 
     async def upload_csv(request):
+        """POST a CSV (x1, x2, label) as the body: 200 {"id", "rows", "classes"} or 400 {"error"}."""
         body = await request.body()
         try:
             text = body.decode("utf-8-sig")
@@ -130,6 +131,7 @@ def create_app():
         return JSONResponse({"id": token, "rows": len(y), "classes": labels})
 
     async def websocket(ws: WebSocket):
+        """One page's training channel (the protocol is in this module's docstring)."""
         if not _same_origin(ws):
             await ws.close(code=1008)
             return
@@ -167,6 +169,7 @@ class Connection:
         self.wake = asyncio.Event()
 
     async def run(self):
+        """Handle the page's commands until it goes away; a task trains while it plays."""
         trainer = asyncio.create_task(self._train())
         try:
             while True:

@@ -80,6 +80,8 @@ def link_weights(layer):
 
 
 def link_grads(layer):
+    """A layer's weight gradient as (in, out) for drawing links; zeros before any backward.
+    Maxout's pieces are summed: each input-output pair's gradient went to whichever piece won."""
     g = layer.weight.grad
     if g is None:
         return np.zeros(link_weights(layer).shape)
@@ -265,6 +267,8 @@ class Session:
         return [[int8_base64(a[idx, j]) for j in range(a.shape[1])] for a in hidden]
 
     def input_maps(self, points):
+        """Each input feature (after preprocessing) over the strided grid, scaled by its max |value|
+        to [-1, 1], base64 int8: the maps in the inputs column."""
         X = self.inputs(points)
         scale = np.maximum(np.abs(X).max(axis=0), 1e-12)
         n = GRID
