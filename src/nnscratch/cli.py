@@ -6,6 +6,7 @@
     nnscratch report RUN               (re)write RUN/report.html
     nnscratch compare                  hand-made features vs end-to-end, as one table
     nnscratch lab list | run NAME|all  the lecture's claims, measured
+    nnscratch playground               train a network live in the browser (http://127.0.0.1:8000)
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ def build_parser():
     lab_run.add_argument("--quick", action="store_true", help="small versions, each under 30 s (what the tests run)")
     lab_run.add_argument("--seed", type=non_negative_int, default=0)
     lab_run.add_argument("--out", default="lab", help="the lab folder (default %(default)s)")
+
+    from .playground.launch import add_playground_arguments
+    add_playground_arguments(verbs.add_parser("playground", help="train a network live in the browser"))
     return parser
 
 

@@ -108,3 +108,9 @@ def lab(args):
     for result in results:
         print(f"{result['name']}: {result['verdict']} ({result['reason']})")
     print(f"index: {Path(args.out) / 'index.html'}")
+
+
+def playground(args):
+    from .playground import serve
+
+    serve(host=args.host, port=args.port, open_browser=not args.no_browser, echo=_echo)

@@ -1,0 +1,97 @@
+"""`nnscratch playground`: its options and the serving loop (uvicorn), with the browser opened."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import webbrowser
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def add_playground_arguments(parser):
+    """The options of `nnscratch playground` on an argparse (sub)parser."""
+    parser.add_argument("--port", type=_port, default=8000, help="TCP port (default %(default)s)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default %(default)s: this machine only; anything else lets "
+                             "other machines reach the page, with a warning)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    return parser
+
+
+def _port(text):
+    import argparse
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be a whole number from 1 to 65535, got {text!r}")
+    return port
+
+
+def check_port_free(host, port):
+    """Raise OSError naming the port and the fix when `host:port` cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise OSError(f"cannot listen on {host}:{port} ({error.strerror}); pick another with --port") from None
+
+
+def make_server(host="127.0.0.1", port=8000):
+    """A uvicorn.Server for the playground app (call .run(), or set .should_exit to stop it)."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise ImportError("the playground needs Starlette and uvicorn: pip install 'nnscratch[playground]'") from None
+    from .server import MAX_MESSAGE_BYTES, create_app
+
+    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", lifespan="off",
+                            ws="auto", ws_max_size=MAX_MESSAGE_BYTES * 4, timeout_graceful_shutdown=2)
+    return uvicorn.Server(config)
+
+
+def serve(host="127.0.0.1", port=8000, open_browser=True, echo=print):
+    """Serve the playground until Ctrl-C (uvicorn stops cleanly on SIGINT/SIGTERM)."""
+    if host not in LOCAL_HOSTS:
+        echo(f"warning: --host {host} lets other machines on the network open the playground and use this "
+             f"computer's CPU; use the default 127.0.0.1 unless you mean that")
+    check_port_free(host, port)
+    server = make_server(host, port)
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    echo(f"nnscratch playground at {url} (Ctrl-C stops it)")
+    if open_browser:
+        threading.Timer(0.8, webbrowser.open, (url,)).start()
+    try:
+        server.run()  # returns after a graceful shutdown on SIGINT/SIGTERM ...
+    except KeyboardInterrupt:
+        pass  # ... and newer uvicorn re-raises the Ctrl-C afterwards: for a server it is the normal way to stop
+    echo("playground stopped")
+
+
+@contextlib.contextmanager
+def running(host="127.0.0.1", port=0):
+    """Serve in a background thread for the duration of a `with` block; yields the page's URL.
+    port=0 picks a free port. Used by the tests and benchmarks/playground.py."""
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+    server = make_server(host, port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the playground server did not start on {host}:{port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

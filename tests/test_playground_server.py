@@ -1,0 +1,206 @@
+"""The playground server over real HTTP and WebSocket on 127.0.0.1: the page and its files, size
+limits, path traversal, CSV uploads, the training protocol, the CLI verb and a clean Ctrl-C."""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+from websockets.sync.client import connect  # noqa: E402
+
+from nnscratch.cli import build_parser  # noqa: E402
+from nnscratch.playground import launch, server  # noqa: E402
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+@pytest.fixture(scope="module")
+def url():
+    with launch.running() as address:
+        yield address
+
+
+def request(url, method, path, body=None, headers=None):
+    host, port = url.split("//")[1].strip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        if body is not None and "Transfer-Encoding" not in (headers or {}):
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders()
+        if body is not None:
+            if (headers or {}).get("Transfer-Encoding") == "chunked":
+                for i in range(0, len(body), 4096):
+                    piece = body[i:i + 4096]
+                    conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                conn.send(b"0\r\n\r\n")
+            else:
+                conn.send(body)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_the_page_and_its_scripts_are_served(url):
+    status, body = request(url, "GET", "/")
+    assert status == 200 and b'data-testid="play"' in body
+    for name in ("app.js", "draw.js", "style.css"):
+        status, body = request(url, "GET", f"/static/{name}")
+        assert status == 200 and body == (Path(server.__file__).parent / "static" / name).read_bytes()
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../../etc/passwd", "/static/..%2f..%2fetc%2fpasswd", "/static/%2e%2e/%2e%2e/etc/passwd",
+    "/static/%252e%252e%252fetc%252fpasswd", "/static/..\\..\\etc\\passwd", "/static//etc/passwd",
+    "/static/../server.py", "/static/../__init__.py",
+])
+def test_path_traversal_never_leaves_the_package_files(url, path):
+    status, body = request(url, "GET", path)
+    assert status == 404 and b"root:" not in body and b"import" not in body
+
+
+def test_an_oversized_request_body_is_refused(url):
+    status, body = request(url, "POST", "/api/csv", b"1,2,0\n" * 200_000)  # 1.2 MB > 1 MiB
+    assert status == 413 and b"larger than 1,048,576 bytes" in body
+    status, _ = request(url, "POST", "/", b"x" * (server.MAX_BODY_BYTES + 1))
+    assert status == 413
+
+
+def test_a_body_without_a_declared_length_is_counted_as_it_arrives(url):
+    status, body = request(url, "POST", "/api/csv", b"3,4,1\n" * 200_000, {"Transfer-Encoding": "chunked"})
+    assert status == 413 and b"larger than" in body
+
+
+def test_a_csv_upload_returns_an_id_and_a_bad_one_its_message(url):
+    status, body = request(url, "POST", "/api/csv", b"x1,x2,label\n0,0,a\n1,1,b\n")
+    assert status == 200 and json.loads(body)["rows"] == 2 and json.loads(body)["classes"] == ["a", "b"]
+    status, body = request(url, "POST", "/api/csv", b"0,0,a\n1,x,b\n")
+    assert status == 400 and "row 2: x1 and x2 must be numbers" in json.loads(body)["error"]
+    status, body = request(url, "POST", "/api/csv", b"\xff\xfe\x00")
+    assert status == 400 and "not UTF-8" in json.loads(body)["error"]
+
+
+def ws_url(url):
+    return url.replace("http", "ws") + "ws"
+
+
+def receive(ws, kind):
+    while True:
+        message = json.loads(ws.recv(timeout=30))
+        if message["type"] == kind:
+            return message
+        assert message["type"] != "error", message
+
+
+def test_the_websocket_trains_and_streams_frames(url):
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "xor", "layers": "4,2", "seed": "3"}}))
+        data = receive(ws, "data")
+        assert data["layers"] == [4, 2] and len(data["train"]["x"]) == 250
+        first = receive(ws, "frame")
+        assert first["step"] == 0 and first["grads"] is None and first["space"]["layer"] == 1
+        ws.send(json.dumps({"cmd": "step"}))
+        stepped = receive(ws, "frame")
+        assert stepped["step"] == 1 and [len(g) for g in stepped["grads"]] == [2, 4, 2]
+        ws.send(json.dumps({"cmd": "play"}))
+        frames = [receive(ws, "frame") for _ in range(3)]
+        assert frames[-1]["step"] > frames[0]["step"] > 1 and frames[-1]["grads"] is None
+        ws.send(json.dumps({"cmd": "reset"}))
+        assert receive(ws, "data")["layers"] == [4, 2]
+        deadline = time.monotonic() + 30
+        while (frame := receive(ws, "frame"))["step"] != 0:  # frames from before the reset may still arrive
+            assert time.monotonic() < deadline
+
+
+def test_bad_messages_get_an_error_not_a_crash(url):
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "play"}))
+        assert "send the settings first" in json.loads(ws.recv(timeout=30))["message"]
+        ws.send(json.dumps({"cmd": "config", "settings": {"layers": "4,99", "lr": "-1"}}))
+        message = json.loads(ws.recv(timeout=30))["message"]
+        assert "layers='4,99': must be from 1 to 16" in message and "lr='-1'" in message
+        ws.send("not json")
+        assert "must be JSON" in json.loads(ws.recv(timeout=30))["message"]
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "csv"}, "upload": "nope"}))
+        assert "needs an uploaded CSV" in json.loads(ws.recv(timeout=30))["message"]
+        ws.send(json.dumps({"cmd": "x" * (server.MAX_MESSAGE_BYTES + 1)}))
+        assert "limited to 16,384 bytes" in json.loads(ws.recv(timeout=30))["message"]
+
+
+def test_an_uploaded_csv_is_used_by_its_id(url):
+    rows = "".join(f"{x},{y},{'in' if x * x + y * y < 4 else 'out'}\n" for x in range(-5, 6) for y in range(-5, 6))
+    _, body = request(url, "POST", "/api/csv", rows.encode())
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "csv"}, "upload": json.loads(body)["id"]}))
+        data = receive(ws, "data")
+        assert data["class_names"] == ["in", "out"] and len(data["train"]["x"]) + len(data["test"]["x"]) == 121
+
+
+def test_a_websocket_from_another_origin_is_refused(url):
+    with pytest.raises(Exception):
+        with connect(ws_url(url), origin="http://evil.example") as ws:
+            ws.recv(timeout=5)
+
+
+def test_the_cli_verb_parses_its_options():
+    args = build_parser().parse_args(["playground", "--port", "8123", "--no-browser"])
+    assert (args.port, args.host, args.no_browser) == (8123, "127.0.0.1", True)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["playground", "--port", "70000"])
+
+
+def test_another_host_prints_a_warning_and_a_busy_port_an_error():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        lines = []
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}.*pick another with --port"):
+            launch.serve("127.0.0.1", port, open_browser=False, echo=lines.append)
+        assert lines == []
+        with pytest.raises(OSError):
+            launch.serve("0.0.0.0", port, open_browser=False, echo=lines.append)
+        assert "warning: --host 0.0.0.0 lets other machines" in lines[0]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_ctrl_c_stops_the_server_cleanly():
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=SRC)
+    proc = subprocess.Popen([sys.executable, "-m", "nnscratch", "playground", "--no-browser", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _ = request(f"http://127.0.0.1:{port}/", "GET", "/")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+                time.sleep(0.2)
+        assert status == 200
+        with connect(f"ws://127.0.0.1:{port}/ws"):  # an open page must not keep the server alive
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert f"playground at http://127.0.0.1:{port}/" in err and "playground stopped" in err
