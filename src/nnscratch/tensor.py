@@ -1,4 +1,4 @@
-"""The Tensor, the reverse-mode engine that back-propagates through it, grad mode and version counters.
+"""The Tensor and the reverse-mode engine that back-propagates through it.
 
 A `Tensor` wraps a numpy array. Every differentiable operation is a `Function` (see `ops.py` and
 `functional/`): its `forward` computes on plain arrays and saves what its `backward` needs;
@@ -14,8 +14,9 @@ on the gradient that arrived. Two rules every op relies on live here and nowhere
   down to the input's shape, in `unbroadcast`.
 
 Gradients are plain numpy arrays the moment `backward` returns. In-place changes bump a tensor's
-`_version`; a backward that needs an array saved at an older version refuses, as PyTorch does.
-Grad mode (`no_grad`) is per thread. The factory functions (`tensor`, `zeros`, `ones`, `randn`,
+`_version` (`tensor_inplace.py`); a backward that needs an array saved at an older version refuses,
+as PyTorch does (`Function.check_saved_versions`). Grad mode (`no_grad`, `grad_mode.py`, re-exported
+here) is per thread. The factory functions (`tensor`, `zeros`, `ones`, `randn`,
 `arange`) live in `creation.py`; this module is also callable: `nnscratch.tensor([1.0, 2.0])`.
 """
 
