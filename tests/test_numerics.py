@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 from nnscratch import Tensor, nn
-from nnscratch.lazy_product import LazyProduct
 from nnscratch.nn import functional as F
 from nnscratch.optim import SGD
-from nnscratch.tensor import _topological_order
+from nnscratch.tensor import topological_order
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def test_a_float32_model_stays_float32_everywhere(act, loss):
         "gaussian": lambda: F.gaussian_nll_loss(out, target, 2.0, full=True),
     }[loss]()
     value.backward()
-    for node in _topological_order(value):
+    for node in topological_order(value):
         assert node.dtype == np.float32, f"{type(node._ctx).__name__} produced {node.dtype}"
     for name, p in model.named_parameters():
         assert p.grad.dtype == np.float32, name
@@ -74,12 +73,8 @@ def test_integer_images_and_float64_data_enter_a_float32_layer_as_float32():
 
 
 def float64_arrays_in(values):
-    """Names of the float64 arrays (or LazyProduct factors) among `values` (name -> object)."""
-    found = []
-    for name, value in values.items():
-        arrays = [value.a, value.b] if isinstance(value, LazyProduct) else [value]
-        found += [name for a in arrays if isinstance(a, np.ndarray) and a.dtype == np.float64]
-    return found
+    """Names of the float64 arrays among `values` (name -> object)."""
+    return [name for name, a in values.items() if isinstance(a, np.ndarray) and a.dtype == np.float64]
 
 
 def test_a_float32_training_step_never_makes_a_float64_array_on_the_way():
@@ -91,7 +86,7 @@ def test_a_float32_training_step_never_makes_a_float64_array_on_the_way():
     optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss = F.cross_entropy(model(rng.standard_normal((32, 20))), rng.integers(0, 3, 32))  # float64 data in
     offenders = []
-    for node in _topological_order(loss):
+    for node in topological_order(loss):
         fn = node._ctx
         if fn is None:
             continue

@@ -1,8 +1,8 @@
 """The affine map y = x @ W + b as one fused operation.
 
-Fused because the maths is simplest together: one matrix product forward, and backward
-dx = g @ W.T, dW = x.T @ g, db = the sum of g over the batch (b was copied to every row).
-dW is handed back as a `LazyProduct`: SGD folds it into its velocity in one BLAS call.
+Fused because the maths is simplest together: one matrix product forward (the bias already in
+the output array, so the product is added to it inside the GEMM), and backward
+dx = g @ Wᵀ, dW = xᵀ @ g, db = the sum of g over the batch (b was copied to every row).
 """
 
 from __future__ import annotations
@@ -10,14 +10,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import blas
-from ..tensor import Function, LazyProduct
+from ..function import Function
 
 
-class Linear(Function):
-    """y = x @ W + b with x: (..., D), W: (D, H), b: (H,) or absent.
+class LinearFunction(Function):
+    """y = x @ W + b with x: (..., D), W: (D, H), b: (H,) or absent; y: (..., H) in W's dtype.
 
     x is computed in W's dtype: float64 or integer data fed to a float32 layer stays float32.
     """
+
+    name = "linear"
+    rule = "a linear gate is a matmul plus a copied bias: dx = g @ Wᵀ, dW = xᵀ @ g, db = Σ over rows of g"
 
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
@@ -37,21 +40,25 @@ class Linear(Function):
 
     def backward(self, grad):
         x, weight = self.saved
-        dx = grad @ weight.T if self.needs_grad[0] else None
+        needs = self.needs_grad
+        dx = grad @ weight.T if needs[0] else None
         # collapse leading dimensions: every row of the batch is one more use of W and b
         g2 = grad.reshape(-1, grad.shape[-1])
-        dw = LazyProduct(x.reshape(-1, x.shape[-1]), g2) if self.needs_grad[1] else None  # x.T @ g, on demand
-        db = g2.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
+        dw = x.reshape(-1, x.shape[-1]).T @ g2 if needs[1] else None
+        db = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
         return dx, dw, db
 
 
 def linear(x, weight, bias=None):
-    """y = x @ weight + bias, weight of shape (in_features, out_features)."""
+    """y = x @ weight + bias: x: (..., in_features), weight: (in_features, out_features) (the
+    lecture's layout, the transpose of PyTorch's), bias: (out_features,) or None; y in weight's
+    dtype. Raises ValueError naming both shapes when x's last dimension is not in_features."""
     if bias is None:
-        return Linear.apply(x, weight)
-    return Linear.apply(x, weight, bias)
+        return LinearFunction.apply(x, weight)
+    return LinearFunction.apply(x, weight, bias)
 
 
-def flatten(x, start_axis=1):
-    """Keep the first `start_axis` axes, merge the rest: (N, 28, 28) -> (N, 784)."""
-    return x.reshape(*x.shape[:start_axis], int(np.prod(x.shape[start_axis:], dtype=np.int64)))
+def flatten(x, start_axis=1, *, start_dim=None):
+    """Keep the first `start_axis` (PyTorch: `start_dim`) axes, merge the rest: (N, 28, 28) -> (N, 784)."""
+    start = start_axis if start_dim is None else start_dim
+    return x.reshape(*x.shape[:start], int(np.prod(x.shape[start:], dtype=np.int64)))

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from .. import ops
-from ..tensor import Function, Tensor
+from ..function import Function
+from ..tensor import Tensor
 from .activations import sigmoid_array, softmax_parts
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -60,37 +61,41 @@ def gaussian_nll_loss(input, target, var=1.0, *, full=False, eps=1e-6, reduction
     return _reduce(loss, reduction)
 
 
-class CrossEntropy(Function):
+class CrossEntropyFunction(Function):
     """Mean of -log softmax(logits)[target] over the batch, softmax and log fused.
 
     Backward is the closed form (softmax(logits) - onehot(target)) / N: the stable
     log-sum-exp forward and this gradient never divide by a probability.
     """
 
+    name = "cross_entropy"
+    rule = "softmax and cross-entropy fused: the gradient of the logits is (p - onehot(target)) / N"
+
     def forward(self, logits, targets, *, reduction):
-        shifted, self.p, log_total = softmax_parts(logits, axis=1)
-        self.by_index = targets.dtype.kind != "f"
+        shifted, p, log_total = softmax_parts(logits, axis=1)
         rows = np.arange(len(logits))
-        if self.by_index:
+        if targets.dtype.kind != "f":  # class indices
             losses = log_total[:, 0] - shifted[rows, targets]  # -log p[target] = log sum exp - shifted
-        else:
-            self.logp = shifted - log_total
-            losses = -(targets * self.logp).sum(axis=1)
-        self.targets, self.rows, self.reduction = targets, rows, reduction
+            self.save(p, targets)
+        else:  # probability rows
+            logp = shifted - log_total
+            losses = -(targets * logp).sum(axis=1)
+            self.save(p, targets, logp)
         return _reduce_array(losses, reduction)
 
     def backward(self, grad):
-        scale = _upstream_per_row(grad, self.reduction, len(self.p))
+        p, targets = self.saved[:2]
+        scale = _upstream_per_row(grad, self.constants["reduction"], len(p))
         d_logits = d_targets = None
         if self.needs_grad[0]:
-            if self.by_index:
-                d_logits = self.p.copy()
-                d_logits[self.rows, self.targets] -= 1
+            if targets.dtype.kind != "f":
+                d_logits = p.copy()
+                d_logits[np.arange(len(p)), targets] -= 1
             else:
-                d_logits = self.p * self.targets.sum(axis=1, keepdims=True) - self.targets
+                d_logits = p * targets.sum(axis=1, keepdims=True) - targets
             d_logits *= scale
         if self.needs_grad[1]:
-            d_targets = -self.logp * scale
+            d_targets = -self.saved[2] * scale
         return d_logits, d_targets
 
 
@@ -100,22 +105,25 @@ def cross_entropy(logits, targets, reduction="mean"):
     `targets` are class indices `(N,)` (integers in 0..C-1) or probability rows `(N, C)`.
     """
     logits, targets = _classification_inputs("cross_entropy", logits, targets, allow_probabilities=True)
-    return CrossEntropy.apply(logits, targets, reduction=_checked(reduction))
+    return CrossEntropyFunction.apply(logits, targets, reduction=_checked(reduction))
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogitsFunction(Function):
     """-[t log s(x) + (1 - t) log(1 - s(x))] written as max(x, 0) - x t + log(1 + exp(-|x|)),
     which never overflows; backward is the closed form (s(x) - t)."""
 
+    name = "binary_cross_entropy"
+    rule = "sigmoid and binary cross-entropy fused: the gradient of the logits is (s(x) - t) / N"
+
     def forward(self, x, t, *, reduction):
         self.save(x, t)
-        self.reduction = reduction
         losses = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
         return _reduce_array(losses, reduction)
 
     def backward(self, grad):
         x, t = self.saved
-        scale = grad if self.reduction == "none" else grad / (x.size if self.reduction == "mean" else 1)
+        reduction = self.constants["reduction"]
+        scale = grad if reduction == "none" else grad / (x.size if reduction == "mean" else 1)
         dx = (sigmoid_array(x) - t) * scale if self.needs_grad[0] else None
         dt = -x * scale if self.needs_grad[1] else None
         return dx, dt
@@ -124,35 +132,38 @@ class BinaryCrossEntropyWithLogits(Function):
 def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     """Binary cross-entropy of targets in [0, 1] against sigmoid(logits), fused and stable."""
     targets = _matching_target("binary_cross_entropy_with_logits", logits, targets)
-    return BinaryCrossEntropyWithLogits.apply(logits, targets, reduction=_checked(reduction))
+    return BinaryCrossEntropyWithLogitsFunction.apply(logits, targets, reduction=_checked(reduction))
 
 
-class MulticlassHinge(Function):
+class MulticlassHingeFunction(Function):
     """The multiclass SVM loss sum_{j != y} max(0, s_j - s_y + margin).
 
     Each violated margin routes +1 to its class's score and -1 to the correct class's.
     """
+
+    name = "hinge"
+    rule = "each violated margin routes +g to its class's score and -g to the correct class's"
 
     def forward(self, scores, targets, *, margin, reduction):
         rows = np.arange(len(scores))
         margins = scores - scores[rows, targets][:, np.newaxis] + scores.dtype.type(margin)
         np.maximum(margins, 0, out=margins)
         margins[rows, targets] = 0
-        self.violated = (margins > 0).astype(scores.dtype)
-        self.rows, self.targets, self.reduction = rows, targets, reduction
+        self.save((margins > 0).astype(scores.dtype), targets)
         return _reduce_array(margins.sum(axis=1), reduction)
 
     def backward(self, grad):
-        d = self.violated.copy()
-        d[self.rows, self.targets] = -d.sum(axis=1)
-        d *= _upstream_per_row(grad, self.reduction, len(d))
+        violated, targets = self.saved
+        d = violated.copy()
+        d[np.arange(len(d)), targets] = -d.sum(axis=1)
+        d *= _upstream_per_row(grad, self.constants["reduction"], len(d))
         return d, None
 
 
 def hinge_loss(scores, targets, margin=1.0, reduction="mean"):
     """Multiclass SVM (Weston-Watkins) hinge loss on `scores: (N, C)` and class indices `(N,)`."""
     scores, targets = _classification_inputs("hinge_loss", scores, targets, allow_probabilities=False)
-    return MulticlassHinge.apply(scores, targets, margin=margin, reduction=_checked(reduction))
+    return MulticlassHingeFunction.apply(scores, targets, margin=margin, reduction=_checked(reduction))
 
 
 # ----- shared checks and reductions ---------------------------------------------------------

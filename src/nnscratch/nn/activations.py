@@ -18,7 +18,7 @@ class Step(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x)), computed without overflow."""
+    """1 / (1 + exp(-x)), element-wise, computed without overflow; x: any shape, float; outputs in (0, 1)."""
 
     def forward(self, x):
         return F.sigmoid(x)
@@ -28,6 +28,8 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """tanh(x), element-wise; x: any shape, float; zero-centred, saturating at ±1 (its gradient 1 - t² vanishes there)."""
+
     def forward(self, x):
         return F.tanh(x)
 
@@ -36,7 +38,7 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """max(0, x)."""
+    """max(0, x), element-wise; x: any shape, float. Its gradient passes where x > 0 (a max gate against 0)."""
 
     def forward(self, x):
         return F.relu(x)
@@ -78,8 +80,10 @@ class ELU(Module):
 
 
 class Softmax(Module):
-    def __init__(self, axis=-1):
-        self.axis = axis
+    """exp(x) / sum(exp(x)) along `dim` (default the last), stable; x: (..., C) -> rows summing to 1. `axis=` (NumPy's name) or `dim=` (PyTorch's)."""
+
+    def __init__(self, axis=None, *, dim=None):
+        self.axis = -1 if axis is None and dim is None else (axis if dim is None else dim)
 
     def forward(self, x):
         return F.softmax(x, self.axis)
@@ -92,8 +96,10 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    def __init__(self, axis=-1):
-        self.axis = axis
+    """log softmax(x) along `dim` (default the last) as x - logsumexp(x); x: (..., C). `axis=` (NumPy's name) or `dim=` (PyTorch's)."""
+
+    def __init__(self, axis=None, *, dim=None):
+        self.axis = -1 if axis is None and dim is None else (axis if dim is None else dim)
 
     def forward(self, x):
         return F.log_softmax(x, self.axis)

@@ -13,25 +13,32 @@ from ..tensor import Tensor
 
 
 class Parameter(Tensor):
-    """A tensor that a module learns: requires_grad is always on."""
+    """A tensor that a module learns: requires_grad is always on.
 
-    def __init__(self, data, dtype=None):
-        super().__init__(data, requires_grad=True, dtype=dtype)
+    data: an array (keeps its float dtype) or numbers (float32); raises ValueError for a non-float dtype."""
+
+    def __init__(self, data, dtype=None, name=None):
+        super().__init__(data, requires_grad=True, dtype=dtype, name=name)
 
     def __repr__(self):
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
 
 
 class Module:
-    """Base class: subclasses set parameters and sub-modules as attributes and define `forward`."""
+    """Base class: subclasses set parameters and sub-modules as attributes and define `forward`.
+
+    Calling a module calls `forward`; a list or tuple of numbers given as an input becomes an array
+    first (`model([[0.0] * 784])` works as `model(np.array(...))` does).
+    """
 
     training = True
 
     def forward(self, *inputs):
+        """What the module computes; every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
-        return self.forward(*inputs, **kwargs)
+        return self.forward(*[_as_array(x) for x in inputs], **kwargs)
 
     # ----- what a module holds ----------------------------------------------------------
     def named_children(self):
@@ -60,24 +67,55 @@ class Module:
             yield from child._named_parameters_with_repeats(f"{prefix}{name}.")
 
     def parameters(self):
+        """Every Parameter of this module and its sub-modules, once each, in a fixed order (a list)."""
         return [p for _, p in self.named_parameters()]
 
+    def children(self):
+        """The direct sub-modules, in the order they were set (an iterator), as PyTorch's."""
+        return (child for _, child in self.named_children())
+
     def modules(self):
-        """This module and every module inside it, depth first."""
+        """This module and every module inside it, depth first (an iterator)."""
         yield self
         for _, child in self.named_children():
             yield from child.modules()
 
+    def apply(self, fn):
+        """Call fn(module) on every sub-module, then on this one (PyTorch's order); returns self.
+        E.g. `model.apply(lambda m: m.weight.data.fill(0) if isinstance(m, nn.Linear) else None)`."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def float(self):
+        """Every parameter cast to float32 in place (gradients dropped); returns self."""
+        return self._cast(np.float32)
+
+    def double(self):
+        """Every parameter cast to float64 in place (gradients dropped); returns self."""
+        return self._cast(np.float64)
+
+    def _cast(self, dtype):
+        for p in self.parameters():
+            if p.data.dtype != dtype:
+                p.data, p.grad = p.data.astype(dtype), None
+                p._version += 1
+        return self
+
     # ----- modes and gradients ----------------------------------------------------------
     def train(self, mode=True):
+        """Training mode (dropout active) for this module and all inside it; returns self."""
         for m in self.modules():
             m.training = mode
         return self
 
     def eval(self):
+        """Evaluation mode (`train(False)`): dropout passes its input through; returns self."""
         return self.train(False)
 
     def zero_grad(self):
+        """Every parameter's `.grad` becomes None."""
         for p in self.parameters():
             p.grad = None
 
@@ -107,6 +145,7 @@ class Module:
                     f"{value.shape} in the state dict"
                 )
             np.copyto(own[name].data, value, casting="same_kind")
+            own[name]._version += 1
 
     # ----- architecture -----------------------------------------------------------------
     def config(self):
@@ -118,6 +157,7 @@ class Module:
 
     # ----- printing ---------------------------------------------------------------------
     def extra_repr(self):
+        """The settings shown inside the parentheses of repr(module) (a string)."""
         return ""
 
     def __repr__(self):
@@ -150,6 +190,7 @@ class Sequential(Module):
         return {"layers": [architecture(layer) for layer in self.layers]}
 
     def append(self, layer):
+        """Add a layer at the end; returns self."""
         self.layers.append(layer)
         return self
 
@@ -161,6 +202,59 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self.layers)
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent module finds, as PyTorch's `nn.ModuleList`:
+    `self.blocks = nn.ModuleList([nn.Linear(8, 8) for _ in range(3)])`, then iterate in forward.
+    Raises TypeError for an item that is not a Module."""
+
+    def __init__(self, modules=()):
+        self.items = []
+        self.extend(modules)
+
+    def named_children(self):
+        for i, module in enumerate(self.items):
+            yield str(i), module
+
+    def append(self, module):
+        """Add a module at the end; returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList holds modules; got a {type(module).__name__}")
+        self.items.append(module)
+        return self
+
+    def extend(self, modules):
+        """Add each of `modules` at the end; returns self."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def forward(self, *inputs):
+        raise NotImplementedError("a ModuleList has no forward of its own: iterate over it in your module's forward")
+
+    def __getitem__(self, i):
+        return ModuleList(self.items[i]) if isinstance(i, slice) else self.items[i]
+
+    def __setitem__(self, i, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList holds modules; got a {type(module).__name__}")
+        self.items[i] = module
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+def _as_array(x):
+    """A list or tuple of numbers as an array (numpy's dtype: int targets stay integers); anything else as is."""
+    if isinstance(x, (list, tuple)) and not any(isinstance(item, Tensor) for item in x):
+        array = np.asarray(x)
+        if array.dtype != object:
+            return array
+    return x
 
 
 def architecture(module):

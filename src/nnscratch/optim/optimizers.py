@@ -3,10 +3,11 @@
     optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss.backward(); optimizer.step(); optimizer.zero_grad()
 
-`lr` is a plain attribute: a learning-rate schedule sets it before every step.
-The sums run as BLAS calls (`nnscratch.blas`): one pass each, on BLAS's threads; a
-linear layer's weight gradient x.T @ g goes straight into SGD's velocity (`tensor.LazyProduct`).
-Gradients are read, never written, so `.grad` arrays may be shared safely.
+`lr` is a plain attribute: a learning-rate schedule sets it before every step. State is kept per
+parameter, as in PyTorch, including each parameter's own step count (Adam's bias correction uses
+it), and a parameter with no gradient at a step is left alone: no momentum, decay or count moves.
+The sums run as BLAS calls (`nnscratch.blas`): one pass each, on BLAS's threads. Gradients are
+read, never written, so `.grad` arrays may be shared safely.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ import math
 import numpy as np
 
 from .. import blas
-from ..tensor import LazyProduct
 
 
 class Optimizer:
-    """Base class: holds the parameters, the learning rate and one state dict per parameter."""
+    """Base class: holds the parameters, the learning rate and one state dict per parameter.
+
+    params: an iterable of Parameters (or a Module); lr: > 0. `state[i]` holds parameter i's buffers
+    (arrays of its shape and dtype) and its step count `state[i]["step"]` (how many updates it got).
+    Raises ValueError for no parameters or a bad setting, naming it.
+    """
 
     hyperparameters = ()  # names of the settings saved by state_dict, besides lr
-    takes_products = False  # True: update() also accepts a weight gradient still a LazyProduct x.T @ g
 
     def __init__(self, params, lr):
         self.params = list(params.parameters() if hasattr(params, "parameters") else params)
@@ -32,24 +36,29 @@ class Optimizer:
         _check_positive("lr", lr)
         self.lr = float(lr)
         self.state = [{} for _ in self.params]
-        self.step_count = 0
+        self.step_count = 0  # step() calls; each parameter counts its own updates in state[i]["step"]
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (`.grad = None`, or zeros with set_to_none=False)."""
         for p in self.params:
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad[...] = 0
 
     def step(self):
-        """Update every parameter that has a gradient by the optimiser's rule."""
+        """Update every parameter that has a gradient by the optimiser's rule; skip the others."""
         self.step_count += 1
         for p, state in zip(self.params, self.state):
-            g = p.raw_grad if self.takes_products else p.grad
+            g = p.grad
             if g is None:
                 continue
-            if isinstance(g, np.ndarray):
-                g = g.astype(p.data.dtype, copy=False)
-            self.update(p.data, g, state)
+            state["step"] = state.get("step", 0) + 1
+            self.update(p.data, np.asarray(g).astype(p.data.dtype, copy=False), state)
+            p._version += 1  # the weights changed in place: a graph that saved them is stale
 
     def update(self, w, g, state):
+        """Change `w` in place from its gradient `g` (same shape and dtype) and its `state`."""
         raise NotImplementedError
 
     def _buffer(self, state, name, like):
@@ -59,15 +68,21 @@ class Optimizer:
 
     # ----- state ----------------------------------------------------------------------------------
     def state_dict(self):
+        """{"type", "lr", "hyperparameters", "step_count", "steps": [int per parameter],
+        "state": [{buffer name: array copy} per parameter]}; JSON-able except the arrays."""
         return {
             "type": type(self).__name__,
             "lr": self.lr,
             "hyperparameters": {name: getattr(self, name) for name in self.hyperparameters},
             "step_count": self.step_count,
-            "state": [{k: v.copy() for k, v in s.items()} for s in self.state],
+            "steps": [int(s.get("step", 0)) for s in self.state],
+            "state": [{k: v.copy() for k, v in s.items() if k != "step"} for s in self.state],
         }
 
     def load_state_dict(self, state_dict):
+        """Restore what `state_dict()` returned. A state saved before per-parameter step counts
+        (one global "step_count") gives that count to every parameter that has buffers.
+        Raises ValueError when the state is from another optimiser type or model."""
         if state_dict["type"] != type(self).__name__:
             raise ValueError(f"this state is from a {state_dict['type']}, not a {type(self).__name__}")
         if len(state_dict["state"]) != len(self.params):
@@ -76,13 +91,19 @@ class Optimizer:
         self.lr = float(state_dict["lr"])
         for name, value in state_dict["hyperparameters"].items():
             setattr(self, name, tuple(value) if isinstance(value, list) else value)
-        self.step_count = int(state_dict["step_count"])
+        self.step_count = int(state_dict.get("step_count", 0))
+        steps = state_dict.get("steps")
+        if steps is None:  # an older state: all parameters were stepped together
+            steps = [self.step_count if saved else 0 for saved in state_dict["state"]]
         self.state = []
-        for p, saved in zip(self.params, state_dict["state"]):
+        for p, saved, step in zip(self.params, state_dict["state"], steps):
             for name, value in saved.items():
                 if np.shape(value) != p.shape:
                     raise ValueError(f"optimiser state {name!r} has shape {np.shape(value)}, its parameter {p.shape}")
-            self.state.append({k: np.array(v, dtype=p.dtype) for k, v in saved.items()})
+            state = {k: np.array(v, dtype=p.dtype) for k, v in saved.items()}
+            if step:
+                state["step"] = int(step)
+            self.state.append(state)
 
     def __repr__(self):
         settings = ", ".join(f"{n}={getattr(self, n)}" for n in ("lr",) + self.hyperparameters)
@@ -123,7 +144,6 @@ class SGD(Optimizer):
     """
 
     hyperparameters = ("momentum", "nesterov", "weight_decay")
-    takes_products = True
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, lr)
@@ -134,15 +154,6 @@ class SGD(Optimizer):
         self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay)
 
     def update(self, w, g, state):
-        if isinstance(g, LazyProduct):
-            if self.momentum and not self.nesterov:
-                v = self._buffer(state, "velocity", w)
-                blas.gemm_tn(1.0, g.a, g.b, self.momentum, v)  # v = momentum * v + x.T @ g: one BLAS call
-                if self.weight_decay:
-                    blas.axpy(self.weight_decay, w, v)
-                blas.axpy(-self.lr, v, w)
-                return
-            g = g.evaluate()
         if self.weight_decay:
             g = g + self.weight_decay * w
         if self.momentum:
@@ -221,7 +232,7 @@ class Adam(Optimizer):
         squares = np.square(g)
         v = blas.axpby(1 - b2, squares, b2, self._buffer(state, "exp_avg_sq", w))
         # m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps) = (c / (1 - b1^t)) m / (sqrt(v) + c eps), c = sqrt(1 - b2^t)
-        t = self.step_count
+        t = state["step"]  # this parameter's own count: one whose first gradient came late starts at t = 1
         c = math.sqrt(1 - b2**t)
         _step_by_root(w, m, v, c * self.eps, self.lr * c / (1 - b1**t), scratch=squares)
 

@@ -13,12 +13,16 @@ import math
 
 
 class Schedule:
+    """Base class: a learning-rate multiplier `factor(step)` of the optimiser's base rate, stepped
+    once per optimiser step. Subclasses define `factor` (and `config`, their constructor arguments)."""
+
     def __init__(self):
         self.step_count = 0
         self.base_lr = None
         self.optimizer = None
 
     def factor(self, step):
+        """The multiplier of the base rate at optimiser step `step` (0-based), a float."""
         raise NotImplementedError
 
     def bind(self, optimizer):
@@ -30,6 +34,7 @@ class Schedule:
         return self
 
     def step(self):
+        """Advance one optimiser step and set the bound optimiser's lr."""
         self.step_count += 1
         self._apply()
 
@@ -42,13 +47,16 @@ class Schedule:
             self.optimizer.lr = self.lr()
 
     def config(self):
+        """The constructor arguments that rebuild this schedule (a JSON-able dict)."""
         return {}
 
     def state_dict(self):
+        """{"type", "config", "step_count", "base_lr"}: JSON-able; `from_state_dict` rebuilds it."""
         return {"type": type(self).__name__, "config": self.config(), "step_count": self.step_count,
                 "base_lr": self.base_lr}
 
     def load_state_dict(self, state):
+        """Restore the position saved by `state_dict()`; ValueError when it is another schedule's."""
         if state["type"] != type(self).__name__:
             raise ValueError(f"this state is from a {state['type']} schedule, not a {type(self).__name__}")
         self.step_count, self.base_lr = int(state["step_count"]), state["base_lr"]
@@ -59,6 +67,8 @@ class Schedule:
 
 
 class Constant(Schedule):
+    """The base rate throughout (factor 1)."""
+
     def factor(self, step):
         return 1.0
 
