@@ -8,6 +8,7 @@ The engine (`Tensor`, `no_grad`, `gradcheck`) lives here; layers, activations an
 """
 
 from . import blas, functional, nn, optim
+from .errors import NotFittedError
 from .gradcheck import gradcheck
 from .ops import concatenate, maximum, stack, where
 from .serialize import load, save
