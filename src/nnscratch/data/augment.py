@@ -11,6 +11,7 @@ import numpy as np
 
 from ..rng import as_generator
 from .images import check_images, grey
+from .randomness import rng_or_seed
 
 UINT8_MAX = 255
 
@@ -23,8 +24,14 @@ def _like(result, images):
 
 
 class Transform:
-    def __init__(self, rng=None):
-        self.rng = as_generator(rng)
+    """Base of the augmentations: one random source (`self.rng`, a Generator) per transform.
+
+    rng: an int seed, a numpy Generator (used as is) or None (fresh entropy); `seed=` is its
+    older name. Subclasses implement `__call__(images) -> images` on a batch (N, H, W[, C]).
+    """
+
+    def __init__(self, rng=None, *, seed=None):
+        self.rng = as_generator(rng_or_seed(rng, seed, type(self).__name__))
 
     def __call__(self, images):
         raise NotImplementedError
@@ -37,8 +44,8 @@ class Transform:
 class HorizontalFlip(Transform):
     """Mirror each image left-right with probability p."""
 
-    def __init__(self, p=0.5, rng=None):
-        super().__init__(rng)
+    def __init__(self, p=0.5, rng=None, *, seed=None):
+        super().__init__(rng, seed=seed)
         if not 0 <= p <= 1:
             raise ValueError(f"HorizontalFlip: p must lie in [0, 1], got {p}")
         self.p = p
@@ -54,8 +61,8 @@ class HorizontalFlip(Transform):
 class RandomCrop(Transform):
     """Pad each side by `padding` (zeros), then cut a random window of `size` from each image."""
 
-    def __init__(self, size, padding=0, rng=None):
-        super().__init__(rng)
+    def __init__(self, size, padding=0, rng=None, *, seed=None):
+        super().__init__(rng, seed=seed)
         self.size = (size, size) if np.isscalar(size) else tuple(size)
         self.padding = int(padding)
 
@@ -99,8 +106,8 @@ class RandomScale(Transform):
     Bilinear resampling (as two separable linear passes); zoomed-out borders are filled with 0.
     """
 
-    def __init__(self, scale=(0.8, 1.2), rng=None):
-        super().__init__(rng)
+    def __init__(self, scale=(0.8, 1.2), rng=None, *, seed=None):
+        super().__init__(rng, seed=seed)
         low, high = scale
         if not 0 < low <= high:
             raise ValueError(f"RandomScale: scale must be (low, high) with 0 < low <= high, got {scale}")
@@ -120,8 +127,8 @@ class RandomScale(Transform):
 class ColorJitter(Transform):
     """Random brightness, contrast and (colour only) saturation, each a factor in [1 - v, 1 + v]."""
 
-    def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0, rng=None):
-        super().__init__(rng)
+    def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0, rng=None, *, seed=None):
+        super().__init__(rng, seed=seed)
         for name, value in (("brightness", brightness), ("contrast", contrast), ("saturation", saturation)):
             if value < 0:
                 raise ValueError(f"ColorJitter: {name} must be >= 0, got {value}")
