@@ -1,4 +1,7 @@
-"""`nnscratch.data`: datasets (found, verified, downloaded, cached), batching, preprocessing, augmentation."""
+"""`nnscratch.data`: datasets (found, verified, downloaded, cached), batching, preprocessing, augmentation.
+
+Everything random here takes `rng=` (an int seed or a numpy Generator; `seed=` still works).
+"""
 
 from . import augment, preprocess, toy
 from .datasets import CacheRebuiltWarning, info, load

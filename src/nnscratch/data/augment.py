@@ -42,7 +42,10 @@ class Transform:
 
 
 class HorizontalFlip(Transform):
-    """Mirror each image left-right with probability p."""
+    """Mirror each image left-right with probability p (one draw per image).
+
+    images (N, H, W[, C]) -> the same shape and dtype. Raises ValueError when p is outside [0, 1].
+    """
 
     def __init__(self, p=0.5, rng=None, *, seed=None):
         super().__init__(rng, seed=seed)
@@ -59,7 +62,12 @@ class HorizontalFlip(Transform):
 
 
 class RandomCrop(Transform):
-    """Pad each side by `padding` (zeros), then cut a random window of `size` from each image."""
+    """Pad each side by `padding` (zeros), then cut a random window of `size` from each image.
+
+    size: an int or (rows, cols). images (N, H, W[, C]) -> (N, rows, cols[, C]), same dtype.
+    Raises ValueError when the window does not fit the padded image (naming both sizes).
+    The CIFAR-10 augmentation of He et al. (2016): padding 4, crop 32.
+    """
 
     def __init__(self, size, padding=0, rng=None, *, seed=None):
         super().__init__(rng, seed=seed)
@@ -104,6 +112,8 @@ class RandomScale(Transform):
     """Zoom each image by a random factor in `scale` about its centre, keeping its size.
 
     Bilinear resampling (as two separable linear passes); zoomed-out borders are filled with 0.
+    images (N, H, W[, C]) -> the same shape and dtype (uint8 is rounded and clipped). Raises
+    ValueError unless 0 < low <= high.
     """
 
     def __init__(self, scale=(0.8, 1.2), rng=None, *, seed=None):
@@ -125,7 +135,13 @@ class RandomScale(Transform):
 
 
 class ColorJitter(Transform):
-    """Random brightness, contrast and (colour only) saturation, each a factor in [1 - v, 1 + v]."""
+    """Random brightness, contrast and (colour only) saturation, each a factor in [1 - v, 1 + v].
+
+    Brightness scales the pixels; contrast scales their distance to the image's mean grey level;
+    saturation their distance to each pixel's grey (BT.601 weights), as torchvision's ColorJitter.
+    images (N, H, W[, C]) -> the same shape and dtype. Raises ValueError for a negative amount, or
+    for saturation on grey images.
+    """
 
     def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0, rng=None, *, seed=None):
         super().__init__(rng, seed=seed)
@@ -157,7 +173,7 @@ class ColorJitter(Transform):
 
 
 class Compose(Transform):
-    """Apply transforms in order."""
+    """Apply transforms in order: Compose([HorizontalFlip(rng=0), RandomCrop(28, padding=2, rng=1)])."""
 
     def __init__(self, transforms):
         self.transforms = list(transforms)

@@ -25,7 +25,11 @@ def _per_class(n_samples, n_classes):
 
 
 def spirals(n_samples=300, n_classes=3, noise=0.2, rng=None, *, seed=None):
-    """CS231n's interleaved spirals: class k winds from the centre through angles 4k..4k+4."""
+    """CS231n's interleaved spirals: class k winds from the centre through angles 4k..4k+4 (radians).
+
+    noise: the std of Gaussian noise added to each angle. Returns X (n_samples, 2) float32 and
+    y (n_samples,) int64 in 0..n_classes-1 (CS231n, "Putting it together: a toy neural network").
+    """
     rng = as_generator(rng_or_seed(rng, seed, "toy.spirals", default=0))
     X, y = np.zeros((n_samples, 2)), np.zeros(n_samples)
     for k, idx in enumerate(_per_class(n_samples, n_classes)):
@@ -37,7 +41,11 @@ def spirals(n_samples=300, n_classes=3, noise=0.2, rng=None, *, seed=None):
 
 
 def rings(n_samples=300, noise=0.05, factor=0.5, rng=None, *, seed=None):
-    """Two concentric circles: class 0 of radius 1, class 1 of radius `factor`."""
+    """Two concentric circles: class 0 of radius 1, class 1 of radius `factor`.
+
+    noise: the std of Gaussian noise added to each coordinate. Returns X (n_samples, 2) float32
+    and y (n_samples,) int64 in {0, 1} (scikit-learn's make_circles, written out).
+    """
     rng = as_generator(rng_or_seed(rng, seed, "toy.rings", default=0))
     outer, inner = _per_class(n_samples, 2)
     t = rng.uniform(0, 2 * np.pi, n_samples)
@@ -48,7 +56,11 @@ def rings(n_samples=300, noise=0.05, factor=0.5, rng=None, *, seed=None):
 
 
 def xor(n_samples=300, noise=0.2, rng=None, *, seed=None):
-    """Four blobs at (±1, ±1); the class is 1 where the two coordinates' signs differ."""
+    """Four blobs at (±1, ±1); the class is 1 where the two coordinates' signs differ.
+
+    noise: the std of each blob. Returns X (n_samples, 2) float32 and y (n_samples,) int64 in
+    {0, 1}, as many points in each quadrant: no line separates the classes (Minsky and Papert, 1969).
+    """
     rng = as_generator(rng_or_seed(rng, seed, "toy.xor", default=0))
     corners = np.zeros((n_samples, 2))
     for idx, corner in zip(_per_class(n_samples, 4), [(1, 1), (-1, -1), (1, -1), (-1, 1)]):
@@ -59,7 +71,11 @@ def xor(n_samples=300, noise=0.2, rng=None, *, seed=None):
 
 
 def moons(n_samples=300, noise=0.1, rng=None, *, seed=None):
-    """Two interleaving half circles."""
+    """Two interleaving half circles (scikit-learn's make_moons, written out).
+
+    noise: the std of Gaussian noise added to each coordinate. Returns X (n_samples, 2) float32
+    and y (n_samples,) int64 in {0, 1}.
+    """
     rng = as_generator(rng_or_seed(rng, seed, "toy.moons", default=0))
     upper, lower = _per_class(n_samples, 2)
     t_up, t_low = np.linspace(0, np.pi, len(upper)), np.linspace(0, np.pi, len(lower))
@@ -70,7 +86,11 @@ def moons(n_samples=300, noise=0.1, rng=None, *, seed=None):
 
 
 def gaussians(n_samples=300, n_classes=3, std=0.5, radius=2.0, rng=None, *, seed=None):
-    """Isotropic Gaussian blobs, their centres evenly spaced on a circle of `radius`."""
+    """Isotropic Gaussian blobs, their centres evenly spaced on a circle of `radius`.
+
+    std: each blob's standard deviation. Returns X (n_samples, 2) float32 and y (n_samples,)
+    int64 in 0..n_classes-1.
+    """
     rng = as_generator(rng_or_seed(rng, seed, "toy.gaussians", default=0))
     angles = 2 * np.pi * np.arange(n_classes) / n_classes
     centres = radius * np.c_[np.cos(angles), np.sin(angles)]
