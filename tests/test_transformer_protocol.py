@@ -126,6 +126,8 @@ def test_bad_parameters_are_reported_by_fit_naming_the_parameter(rows, images):
         P.Pipeline([]).fit(rows)
     with pytest.raises(ValueError, match="block_norm='L0'"):
         FeaturePipeline([HOG(block_norm="L0")]).validate_params()
+    with pytest.raises(ValueError, match=r"cell and block are \(rows, cols\) pairs, e.g. cell=\(8, 8\); got cell=4"):
+        HOG(cell=4).fit(images)
 
 
 def test_a_fitted_grid_search_over_our_hog_picks_a_cell_size(images):

@@ -61,7 +61,10 @@ class FeaturePipeline(Extractor):
         if not isinstance(self.extractors, (list, tuple)) or not self.extractors:
             raise ValueError(f"FeaturePipeline needs a non-empty list of extractors, got {self.extractors!r}")
         for extractor in self.extractors:
-            extractor.validate_params()
+            if not (hasattr(extractor, "fit") and hasattr(extractor, "transform")):
+                raise ValueError(f"FeaturePipeline: {extractor!r} has no fit/transform; give feature extractors")
+            if hasattr(extractor, "validate_params"):
+                extractor.validate_params()
         return self
 
     def _fit(self, images):

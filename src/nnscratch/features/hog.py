@@ -91,6 +91,9 @@ def _hog_chunk(images, orientations, cell, block, block_norm):
 
 
 def _check_params(orientations, cell, block, block_norm):
+    if not all(isinstance(size, (tuple, list)) for size in (cell, block)):
+        raise ValueError(f"hog: cell and block are (rows, cols) pairs, e.g. cell=(8, 8); got cell={cell!r}, "
+                         f"block={block!r}")
     if block_norm not in BLOCK_NORMS:
         raise ValueError(f"block_norm={block_norm!r}: choose one of {', '.join(BLOCK_NORMS)}")
     if orientations < 1 or len(cell) != 2 or len(block) != 2 or min(cell) < 1 or min(block) < 1:
