@@ -137,3 +137,14 @@ def test_a_fitted_grid_search_over_our_hog_picks_a_cell_size(images):
                                           {"hog__cell": [(4, 4), (8, 8)]}, cv=2).fit(images, y)
     assert search.best_params_["hog__cell"] in [(4, 4), (8, 8)]
     assert search.best_estimator_.steps[0][1].cell == search.best_params_["hog__cell"]
+
+
+def test_saved_configs_are_json_even_for_numpy_parameters(images):
+    import json
+
+    bow = BagOfVisualWords(np.int64(4), patch=np.int64(8), rng=np.random.default_rng(0)).fit(images)
+    config = json.loads(json.dumps(bow.state_dict()["config"]))
+    assert config["n_words"] == 4 and config["rng"] is None  # a Generator is used up by fit; not saved
+    rebuilt = P.from_state_dict(bow.state_dict())
+    np.testing.assert_array_equal(rebuilt.transform(images), bow.transform(images))
+    assert json.dumps(HOG(cell=(np.int64(4), 4)).fit(images).state_dict()["config"])

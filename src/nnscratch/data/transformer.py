@@ -124,9 +124,9 @@ class Transformer:
                                  f"{self.fit_hint} first (on the training data only, then transform any split)")
 
     def config(self):
-        """The parameters as JSON values (tuples become lists): what `state_dict` saves."""
-        return {name: list(value) if isinstance(value, tuple) else value
-                for name, value in self.get_params(deep=False).items()}
+        """The parameters as JSON values (tuples become lists, NumPy scalars Python numbers): what
+        `state_dict` saves."""
+        return {name: _json_value(value) for name, value in self.get_params(deep=False).items()}
 
     def state_dict(self):
         """{"type", "config" (JSON-able), "arrays" (numpy)}: everything needed to rebuild it.
@@ -146,3 +146,9 @@ class Transformer:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
         return f"{type(self).__name__}({args})"
+
+
+def _json_value(value):
+    if isinstance(value, (tuple, list)):
+        return [_json_value(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value

@@ -57,7 +57,7 @@ class BagOfVisualWords(Extractor):
         """The parameters as JSON values; a Generator given as rng is saved as None (it was used up by fit)."""
         config = super().config()
         for name in ("rng", "seed"):
-            if not isinstance(config[name], (int, np.integer, type(None))):
+            if not isinstance(config[name], int) or isinstance(config[name], bool):
                 config[name] = None
         return config
 
