@@ -105,3 +105,12 @@ def test_the_cache_holds_one_digest_per_array_and_loaded_arrays_are_writable(tin
     X, _ = _load_quietly(root)  # from the cache
     X[0, 0, 0] = 7  # a user may change their copy; the cache is untouched
     np.testing.assert_array_equal(_load_quietly(root)[0], images)
+
+
+def test_the_warning_points_at_the_line_that_called_data_load(tiny):
+    root, _, _, folder = tiny
+    _load_quietly(root)
+    digest_path(_cache(folder, "images")).unlink()
+    with pytest.warns(CacheRebuiltWarning) as caught:
+        data.load("mnist", root=root)
+    assert caught[0].filename == __file__

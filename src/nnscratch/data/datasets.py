@@ -75,9 +75,9 @@ def _parsed(meta, split, found):
     key = "-".join(d.split(":", 1)[1][:16] for _, d in found)
     folder = cache_root() / "parsed"
     paths = [folder / f"{meta.name}-{split}-{key}-{part}.npy" for part in ("images", "labels")]
-    cached = [_load_cached(path) for path in paths]
+    cached = tuple(map(_load_cached, paths))  # map, not a comprehension: the warning's stacklevel is fixed
     if all(array is not None for array in cached):
-        return tuple(cached)
+        return cached
     if meta.name == "cifar10":
         images, labels = read_cifar10_binary(found[0][0], CIFAR10_MEMBERS[split])
     else:
