@@ -45,7 +45,7 @@ def test_fashion_mnist_loads_from_the_debian_location(isolated_home):
     X_test, y_test = data.load("fashion-mnist", split="test")
     assert X_test.shape == (10000, 28, 28) and y_test.shape == (10000,)
     # the second load comes from the parsed-array cache in the user's cache folder, never /usr/share
-    cached = list((isolated_home / ".cache" / "nnscratch" / "parsed").glob("fashion-mnist-train-*"))
+    cached = list((isolated_home / ".cache" / "nnscratch" / "parsed").glob("fashion-mnist-train-*.npy"))
     assert len(cached) == 2
     X2, y2 = data.load("fashion-mnist")
     np.testing.assert_array_equal(X2, X)

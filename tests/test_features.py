@@ -3,6 +3,7 @@ import colorsys
 import numpy as np
 import pytest
 
+from nnscratch import NotFittedError
 from nnscratch.data import preprocess
 from nnscratch.features import (GREY_WEIGHTS, HOG, BagOfVisualWords, ColorHistogram, FeaturePipeline, Pixels,
                                 color_histogram, concat, grey, hog, kmeans, rgb_to_hsv)
@@ -115,7 +116,7 @@ def test_bag_of_words_gives_normalised_histograms_and_is_reproducible(rng):
 
 
 def test_extractors_before_fit_and_on_bad_images_are_explained(rng):
-    with pytest.raises(ValueError, match="transform called before fit"):
+    with pytest.raises(NotFittedError, match="BagOfVisualWords.transform called before fit"):
         BagOfVisualWords(4).transform(np.zeros((2, 16, 16)))
     with pytest.raises(ValueError, match="smaller than one 8x8 patch"):
         BagOfVisualWords(4).fit(np.zeros((2, 6, 6)))

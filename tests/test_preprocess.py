@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from nnscratch import NotFittedError
 from nnscratch.data import preprocess as P
 
 
@@ -96,7 +97,7 @@ def test_state_dict_rebuilds_an_identical_preprocessor(correlated):
 
 
 def test_misuse_is_explained(correlated):
-    with pytest.raises(RuntimeError, match=r"Standardize.transform called before fit: call fit\(X_train\)"):
+    with pytest.raises(NotFittedError, match=r"Standardize.transform called before fit: .*call fit\(X_train\)"):
         P.Standardize().transform(correlated)
     scaler = P.Standardize().fit(correlated)
     with pytest.raises(ValueError, match=r"fitted on samples of shape \(6,\) but got \(5,\)"):
@@ -104,9 +105,9 @@ def test_misuse_is_explained(correlated):
     with pytest.raises(ValueError, match=r"expects a batch of samples \(N, ...\)"):
         P.PCA().fit(np.zeros(5))
     with pytest.raises(ValueError, match="n_components=0"):
-        P.PCA(0)
+        P.PCA(0).fit(correlated)  # parameters are checked by fit, as scikit-learn's are
     with pytest.raises(ValueError, match="method='pcb'"):
-        P.Whiten("pcb")
+        P.Whiten("pcb").fit(correlated)
     with pytest.raises(ValueError, match="unknown preprocessor type 'Normalize'"):
         P.from_state_dict({"type": "Normalize"})
 
@@ -120,3 +121,38 @@ def test_pipeline_fits_each_step_on_the_previous_output(correlated):
     back = pipeline.inverse_transform(Z)
     np.testing.assert_allclose(back, P.PCA(2).fit(correlated).inverse_transform(P.PCA(2).fit_transform(correlated)),
                                rtol=1e-4, atol=1e-4)
+
+
+# ----- issue 13, item 9: fitted statistics keep the data's precision ----------------------------------
+
+def test_standardize_on_float64_data_offset_by_1e4_matches_standardscaler_to_1e_10(rng):
+    # before: mean_ and std_ were stored as float32, the transformed mean was far from 0 (29.3 in the issue)
+    sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
+    X = 1e4 + rng.standard_normal((1000, 4)) * 1e-3
+    Z = P.Standardize().fit_transform(X)
+    assert Z.dtype == np.float64
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-6)
+    np.testing.assert_allclose(Z, sklearn_preprocessing.StandardScaler().fit_transform(X), atol=1e-10)
+
+
+def test_every_statistic_is_kept_in_the_datas_float_dtype(rng):
+    X64 = 1e6 + rng.standard_normal((300, 5)) * np.array([1e-3, 1e-2, 1e-1, 1, 10])
+    centred = P.ZeroCenter().fit(X64)
+    assert centred.mean_.dtype == np.float64
+    np.testing.assert_allclose(centred.transform(X64), X64 - X64.mean(axis=0), atol=1e-9)
+    for step in (P.Standardize(per="channel"), P.PCA(3), P.Whiten("pca"), P.Scale()):
+        step.fit(X64)
+        assert all(getattr(step, name).dtype == np.float64 for name in step.arrays), type(step).__name__
+        assert step.transform(X64).dtype == np.float64
+    sklearn_decomposition = pytest.importorskip("sklearn.decomposition")
+    # svd_solver="full": sklearn's "covariance_eigh" forms X.T @ X before centring, losing digits at 1e6
+    ours, theirs = P.PCA(3).fit_transform(X64), sklearn_decomposition.PCA(3, svd_solver="full").fit_transform(X64)
+    np.testing.assert_allclose(np.abs(ours), np.abs(theirs), atol=1e-9)  # up to each component's sign
+    X32 = X64.astype(np.float32)
+    for step in (P.Standardize(), P.ZeroCenter(), P.PCA(2), P.Whiten(), P.Scale()):
+        step.fit(X32)
+        assert step.transform(X32).dtype == np.float32
+        assert all(getattr(step, name).dtype == np.float32 for name in step.arrays), type(step).__name__
+    images = rng.integers(0, 256, (20, 4, 4), dtype=np.uint8)
+    assert P.Standardize().fit_transform(images).dtype == np.float32
+    assert P.Standardize().fit(images).mean_.dtype == np.float32

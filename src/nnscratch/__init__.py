@@ -13,6 +13,7 @@ Layers, activations and losses are in `nnscratch.nn`, optimisers in `nnscratch.o
 
 from . import blas, functional, nn, optim
 from .creation import arange, ones, randn, zeros
+from .errors import NotFittedError
 from .gradcheck import gradcheck
 from .ops import concatenate, maximum, stack, where
 from .serialize import load, save
@@ -22,6 +23,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "arange", "blas", "concatenate", "enable_grad", "functional", "gradcheck", "is_grad_enabled", "load",
-    "maximum", "nn", "no_grad", "ones", "optim", "randn", "save", "set_grad_enabled", "stack", "tensor", "where",
+    "maximum", "nn", "no_grad", "NotFittedError", "ones", "optim", "randn", "save", "set_grad_enabled", "stack", "tensor", "where",
     "zeros",
 ]

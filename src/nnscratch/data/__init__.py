@@ -1,10 +1,13 @@
-"""`nnscratch.data`: datasets (found, verified, downloaded, cached), batching, preprocessing, augmentation."""
+"""`nnscratch.data`: datasets (found, verified, downloaded, cached), batching, preprocessing, augmentation.
+
+Everything random here takes `rng=` (an int seed or a numpy Generator; `seed=` still works).
+"""
 
 from . import augment, preprocess, toy
-from .datasets import info, load
+from .datasets import CacheRebuiltWarning, info, load
 from .files import DigestMismatchError, DownloadError
 from .loader import DataLoader, train_val_split
 from .registry import DATASETS
 
-__all__ = ["DATASETS", "DataLoader", "DigestMismatchError", "DownloadError", "augment", "info", "load",
+__all__ = ["CacheRebuiltWarning", "DATASETS", "DataLoader", "DigestMismatchError", "DownloadError", "augment", "info", "load",
            "preprocess", "toy", "train_val_split"]

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..rng import as_generator
 from .images import check_images, grey
+from .randomness import rng_or_seed
 
 UINT8_MAX = 255
 
@@ -23,8 +24,14 @@ def _like(result, images):
 
 
 class Transform:
-    def __init__(self, rng=None):
-        self.rng = as_generator(rng)
+    """Base of the augmentations: one random source (`self.rng`, a Generator) per transform.
+
+    rng: an int seed, a numpy Generator (used as is) or None (fresh entropy); `seed=` is its
+    older name. Subclasses implement `__call__(images) -> images` on a batch (N, H, W[, C]).
+    """
+
+    def __init__(self, rng=None, *, seed=None):
+        self.rng = as_generator(rng_or_seed(rng, seed, type(self).__name__))
 
     def __call__(self, images):
         raise NotImplementedError
@@ -35,10 +42,13 @@ class Transform:
 
 
 class HorizontalFlip(Transform):
-    """Mirror each image left-right with probability p."""
+    """Mirror each image left-right with probability p (one draw per image).
 
-    def __init__(self, p=0.5, rng=None):
-        super().__init__(rng)
+    images (N, H, W[, C]) -> the same shape and dtype. Raises ValueError when p is outside [0, 1].
+    """
+
+    def __init__(self, p=0.5, rng=None, *, seed=None):
+        super().__init__(rng, seed=seed)
         if not 0 <= p <= 1:
             raise ValueError(f"HorizontalFlip: p must lie in [0, 1], got {p}")
         self.p = p
@@ -52,10 +62,15 @@ class HorizontalFlip(Transform):
 
 
 class RandomCrop(Transform):
-    """Pad each side by `padding` (zeros), then cut a random window of `size` from each image."""
+    """Pad each side by `padding` (zeros), then cut a random window of `size` from each image.
 
-    def __init__(self, size, padding=0, rng=None):
-        super().__init__(rng)
+    size: an int or (rows, cols). images (N, H, W[, C]) -> (N, rows, cols[, C]), same dtype.
+    Raises ValueError when the window does not fit the padded image (naming both sizes).
+    The CIFAR-10 augmentation of He et al. (2016): padding 4, crop 32.
+    """
+
+    def __init__(self, size, padding=0, rng=None, *, seed=None):
+        super().__init__(rng, seed=seed)
         self.size = (size, size) if np.isscalar(size) else tuple(size)
         self.padding = int(padding)
 
@@ -97,10 +112,12 @@ class RandomScale(Transform):
     """Zoom each image by a random factor in `scale` about its centre, keeping its size.
 
     Bilinear resampling (as two separable linear passes); zoomed-out borders are filled with 0.
+    images (N, H, W[, C]) -> the same shape and dtype (uint8 is rounded and clipped). Raises
+    ValueError unless 0 < low <= high.
     """
 
-    def __init__(self, scale=(0.8, 1.2), rng=None):
-        super().__init__(rng)
+    def __init__(self, scale=(0.8, 1.2), rng=None, *, seed=None):
+        super().__init__(rng, seed=seed)
         low, high = scale
         if not 0 < low <= high:
             raise ValueError(f"RandomScale: scale must be (low, high) with 0 < low <= high, got {scale}")
@@ -118,10 +135,16 @@ class RandomScale(Transform):
 
 
 class ColorJitter(Transform):
-    """Random brightness, contrast and (colour only) saturation, each a factor in [1 - v, 1 + v]."""
+    """Random brightness, contrast and (colour only) saturation, each a factor in [1 - v, 1 + v].
 
-    def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0, rng=None):
-        super().__init__(rng)
+    Brightness scales the pixels; contrast scales their distance to the image's mean grey level;
+    saturation their distance to each pixel's grey (BT.601 weights), as torchvision's ColorJitter.
+    images (N, H, W[, C]) -> the same shape and dtype. Raises ValueError for a negative amount, or
+    for saturation on grey images.
+    """
+
+    def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0, rng=None, *, seed=None):
+        super().__init__(rng, seed=seed)
         for name, value in (("brightness", brightness), ("contrast", contrast), ("saturation", saturation)):
             if value < 0:
                 raise ValueError(f"ColorJitter: {name} must be >= 0, got {value}")
@@ -150,7 +173,7 @@ class ColorJitter(Transform):
 
 
 class Compose(Transform):
-    """Apply transforms in order."""
+    """Apply transforms in order: Compose([HorizontalFlip(rng=0), RandomCrop(28, padding=2, rng=1)])."""
 
     def __init__(self, transforms):
         self.transforms = list(transforms)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import io
 import random
+import re
+import warnings
 
 import numpy as np
 
-from ..atomic import atomic_path
+from ..atomic import write_bytes_atomic
 from .files import cache_root, describe_places, download_dir, download_file, find_file, mirrors_for, search_places
 from .parsers import read_cifar10_binary, read_idx
 from .registry import CIFAR10_MEMBERS, DATASETS
@@ -63,16 +67,17 @@ def _not_found_message(meta, remote, root):
 def _parsed(meta, split, found):
     """Parse the verified files, or load the arrays parsed from the very same bytes before.
 
-    Parsing Fashion-MNIST's gzipped IDX takes ~0.3 s; loading the cached .npy ~0.01 s (the
-    verification hash is paid either way). The cache key is the matched digest, so a cache
-    entry can only ever stand for a verified file.
+    The cache key is the matched digest of the source files, so a cache entry can only stand for
+    a verified file; and each .npy carries its own SHA-256 in a sidecar (`<name>.npy.sha256`),
+    checked on every load, so a cache changed after it was written is never used: it is rebuilt
+    from the verified source with a one-line CacheRebuiltWarning saying why.
     """
     key = "-".join(d.split(":", 1)[1][:16] for _, d in found)
     folder = cache_root() / "parsed"
-    images_path = folder / f"{meta.name}-{split}-{key}-images.npy"
-    labels_path = folder / f"{meta.name}-{split}-{key}-labels.npy"
-    with contextlib.suppress(OSError, ValueError):
-        return np.load(images_path, allow_pickle=False), np.load(labels_path, allow_pickle=False)
+    paths = [folder / f"{meta.name}-{split}-{key}-{part}.npy" for part in ("images", "labels")]
+    cached = tuple(map(_load_cached, paths))  # map, not a comprehension: the warning's stacklevel is fixed
+    if all(array is not None for array in cached):
+        return cached
     if meta.name == "cifar10":
         images, labels = read_cifar10_binary(found[0][0], CIFAR10_MEMBERS[split])
     else:
@@ -81,14 +86,56 @@ def _parsed(meta, split, found):
             raise ValueError(f"{found[0][0]} holds {len(images)} images but {found[1][0]} "
                              f"{len(labels)} labels; one file is from another dataset")
     with contextlib.suppress(OSError):
-        _save_npy(images_path, images)
-        _save_npy(labels_path, labels)
+        for path, array in zip(paths, (images, labels)):
+            _save_cached(path, array)
     return images, labels
 
 
-def _save_npy(path, array):
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.save(f, array, allow_pickle=False)
+class CacheRebuiltWarning(UserWarning):
+    """A parsed-data cache file did not prove to be what it claims and was rebuilt from the source."""
+
+
+def digest_path(path):
+    """Where the SHA-256 of the cached array `path` is recorded: `<path>.sha256` beside it."""
+    return path.with_name(path.name + ".sha256")
+
+
+def _load_cached(path):
+    """The array cached at `path` when its bytes match the SHA-256 recorded beside it, else None.
+
+    A missing cache is None silently (first use); a present one that fails the check (no or a
+    garbled record, a digest mismatch, an unreadable array) gives a CacheRebuiltWarning."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        recorded = digest_path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        recorded = None
+    if recorded is None or not re.fullmatch(r"[0-9a-f]{64}", recorded):
+        return _rebuild_note(path, "has no valid digest record beside it")
+    if hashlib.sha256(raw).hexdigest() != recorded:
+        return _rebuild_note(path, "does not match the SHA-256 recorded when it was written (it was changed)")
+    try:
+        return np.load(io.BytesIO(raw), allow_pickle=False)
+    except (OSError, ValueError) as error:
+        return _rebuild_note(path, f"cannot be read ({error})")
+
+
+def _rebuild_note(path, reason):
+    warnings.warn(f"parsed-data cache {path} {reason}; rebuilding it from the verified dataset files",
+                  CacheRebuiltWarning, stacklevel=5)  # the caller of data.load
+    return None
+
+
+def _save_cached(path, array):
+    """Write `array` to `path` as .npy, then its SHA-256 to the sidecar, each atomically."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    raw = buffer.getbuffer()
+    write_bytes_atomic(path, raw)
+    write_bytes_atomic(digest_path(path), (hashlib.sha256(raw).hexdigest() + "\n").encode())
 
 
 @contextlib.contextmanager

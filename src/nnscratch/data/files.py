@@ -36,6 +36,7 @@ class DownloadError(OSError):
 
 
 def cache_root() -> Path:
+    """~/.cache/nnscratch: downloads (one folder per dataset) and parsed arrays (`parsed/`)."""
     return Path.home() / ".cache" / "nnscratch"
 
 
@@ -52,6 +53,7 @@ def search_places(info, root=None):
 
 
 def download_dir(info, root=None) -> Path:
+    """Where a download of `info`'s files goes: `root`, else $NNSCRATCH_DATA/<name>, else the cache folder."""
     if root is not None:
         return Path(root)
     if os.environ.get(DATA_ENV):
@@ -60,6 +62,7 @@ def download_dir(info, root=None) -> Path:
 
 
 def describe_places(info, root=None):
+    """The folders looked in, as one comma-separated string for error messages (says when $NNSCRATCH_DATA is unset)."""
     described = [str(p) for p, _ in search_places(info, root)]
     if root is None and not os.environ.get(DATA_ENV):
         described.insert(0, f"${DATA_ENV} (unset)")
@@ -79,6 +82,7 @@ def find_file(remote, places):
 
 
 def file_digests(path, algorithms):
+    """{algorithm: hex digest} of the file at `path` for each hashlib name in `algorithms`, in one read."""
     hashers = {a: hashlib.new(a) for a in algorithms}
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
@@ -121,6 +125,7 @@ def _mismatch_message(path, digests, actual):
 
 
 def mirrors_for(info):
+    """The base URLs to download `info`'s files from: ($NNSCRATCH_MIRROR,) when set, else the registry's."""
     override = os.environ.get(MIRROR_ENV)
     return (override,) if override else info.mirrors
 

@@ -27,6 +27,9 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class DatasetInfo:
+    """What nnscratch knows of a dataset: classes, sample shape, sizes, licence, source, and its
+    files per split with their pinned digests and where else they may be (`data.info(name)`)."""
+
     name: str
     description: str
     classes: tuple

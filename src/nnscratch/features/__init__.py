@@ -1,7 +1,9 @@
 """`nnscratch.features`: hand-made image features (HoG, colour histograms, bags of visual words).
 
-Each extractor has fit / transform / state_dict like the preprocessing steps, and registers
-with `data.preprocess`, so a saved model keeps its feature extractor.
+Each extractor follows the transformer protocol of the preprocessing steps (scikit-learn's:
+fit / transform / fit_transform / get_params / set_params, NotFittedError before fit; usable in
+sklearn's Pipeline and FeatureUnion) and registers with `data.preprocess`, so a saved model
+keeps its feature extractor.
 """
 
 from ..data import preprocess

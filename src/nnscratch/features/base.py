@@ -1,62 +1,45 @@
-"""The interface every feature extractor shares, so extractors combine and save like preprocessing.
+"""The interface every feature extractor shares: the transformer protocol of `data.preprocess`.
 
 An extractor maps a batch of images (N, H, W[, C]) to features (N, D) float32. `fit` learns
-what it needs from training images (a codebook); extractors with nothing to learn fit at once.
-Large sets are processed in chunks, so memory stays proportional to a chunk.
+what it needs from training images (a codebook); extractors with nothing to learn only check
+their parameters and the images. Like the preprocessing steps, extractors follow scikit-learn's
+transformer protocol (`data.transformer.Transformer`: get_params / set_params, fitted
+attributes ending in "_", NotFittedError before fit) and save with state_dict. Large sets are
+processed in chunks, so memory stays proportional to a chunk.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..data import preprocess
 from ..data.images import check_images
+from ..data.pipeline import nested_arrays, nested_parts
+from ..data.transformer import Transformer
 
 CHUNK = 4096
 
 
-class Extractor:
-    arrays = ()  # names of learned arrays, saved by state_dict
+class Extractor(Transformer):
+    """Base of feature extractors: subclasses implement `_features(images) -> (n, D) float32`
+    (and `_fit(images)` when they learn something). transform works a chunk of images at a time."""
 
-    def fit(self, images):
-        check_images(images, type(self).__name__)
-        self.fitted_ = True
-        return self
+    fit_hint = "fit(training images)"
 
-    def transform(self, images):
-        images = check_images(images, type(self).__name__)
-        self._require_fit()
+    def _check_input(self, images):
+        return check_images(images, type(self).__name__)
+
+    def _transform(self, images):
         return np.concatenate([self._features(images[i:i + CHUNK]) for i in range(0, len(images), CHUNK)])
-
-    def fit_transform(self, images):
-        return self.fit(images).transform(images)
 
     def _features(self, images):
         raise NotImplementedError
 
-    def _require_fit(self):
-        if not getattr(self, "fitted_", False):
-            raise ValueError(f"{type(self).__name__}.transform called before fit: call fit(training images) first")
-
-    def config(self):
-        return {}
-
-    def state_dict(self):
-        self._require_fit()
-        return {"type": type(self).__name__, "config": self.config(),
-                "arrays": {name: getattr(self, name) for name in self.arrays}}
-
-    def _load_arrays(self, arrays):
-        for name in self.arrays:
-            setattr(self, name, np.asarray(arrays[name]))
-        self.fitted_ = True
-
-    def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config().items())})"
-
 
 class Pixels(Extractor):
-    """The raw pixels as features, scaled to [0, 1] (uint8 / 255): to combine with others."""
+    """The raw pixels as features, scaled to [0, 1] (uint8 / 255): to combine with others.
+
+    images: (N, H, W[, C]) -> (N, H·W·C) float32.
+    """
 
     def _features(self, images):
         values = images.reshape(len(images), -1)
@@ -64,41 +47,55 @@ class Pixels(Extractor):
 
 
 class FeaturePipeline(Extractor):
-    """Several extractors side by side: their features concatenated, e.g. HoG + colour histogram."""
+    """Several extractors side by side: their features concatenated, e.g. HoG + colour histogram.
+
+    extractors: a list of extractors. images (N, H, W[, C]) -> (N, D_1 + D_2 + ...) float32.
+    Raises ValueError at fit when the list is empty.
+    """
 
     def __init__(self, extractors):
-        self.extractors = list(extractors)
-        if not self.extractors:
-            raise ValueError("FeaturePipeline needs at least one extractor")
+        self.extractors = extractors
 
-    def fit(self, images):
+    def validate_params(self):
+        """Raise ValueError for an empty list; validates every extractor. Returns self."""
+        if not isinstance(self.extractors, (list, tuple)) or not self.extractors:
+            raise ValueError(f"FeaturePipeline needs a non-empty list of extractors, got {self.extractors!r}")
         for extractor in self.extractors:
-            extractor.fit(images)
-        self.fitted_ = True
+            if not (hasattr(extractor, "fit") and hasattr(extractor, "transform")):
+                raise ValueError(f"FeaturePipeline: {extractor!r} has no fit/transform; give feature extractors")
+            if hasattr(extractor, "validate_params"):
+                extractor.validate_params()
         return self
 
-    def transform(self, images):
-        images = check_images(images, "FeaturePipeline")
-        self._require_fit()
+    def _fit(self, images):
+        for extractor in self.extractors:
+            extractor.fit(images)
+
+    def _transform(self, images):
         return np.concatenate([e.transform(images) for e in self.extractors], axis=1)
 
-    def _features(self, images):
-        return np.concatenate([e._features(images) for e in self.extractors], axis=1)
-
     def config(self):
+        """{"extractors": [{"type", "config"}, ...]}."""
         return {"extractors": [{"type": type(e).__name__, "config": e.config()} for e in self.extractors]}
 
     def state_dict(self):
-        self._require_fit()
-        return {"type": "FeaturePipeline", "config": self.config(), "arrays": preprocess.nested_arrays(self.extractors)}
+        """Every extractor's fitted arrays (prefixed by its position) and configs; NotFittedError before fit."""
+        self._require_fit("state_dict")
+        arrays = nested_arrays(self.extractors)
+        arrays["sample_shape_"] = np.array(self.sample_shape_, dtype=np.int64)
+        return {"type": "FeaturePipeline", "config": self.config(), "arrays": arrays}
 
     @classmethod
     def rebuild(cls, config, arrays):
-        pipeline = cls(preprocess.nested_parts(config["extractors"], arrays))
-        pipeline.fitted_ = True
+        """The fitted FeaturePipeline saved by `state_dict` (its `config` and `arrays`)."""
+        pipeline = cls(nested_parts(config["extractors"], arrays))
+        pipeline.sample_shape_ = tuple(int(n) for n in arrays.get("sample_shape_", ()))
         return pipeline
+
+    def __repr__(self):
+        return f"FeaturePipeline({self.extractors!r})"
 
 
 def concat(*extractors):
-    """FeaturePipeline(extractors): concat(HOG(), ColorHistogram())."""
-    return FeaturePipeline(extractors)
+    """FeaturePipeline(list(extractors)): concat(HOG(), ColorHistogram())."""
+    return FeaturePipeline(list(extractors))

@@ -27,6 +27,19 @@ def rgb_to_hsv(rgb):
     return np.stack([h, s, maxc], axis=-1)
 
 
+def _check_colour(images):
+    if not is_colour(images) or images.shape[-1] != 3:
+        raise ValueError(f"color_histogram needs colour images (N, H, W, 3); got shape {images.shape}")
+    return images
+
+
+def _check_params(bins, space):
+    if space not in ("hsv", "rgb"):
+        raise ValueError(f"space={space!r}: choose 'hsv' or 'rgb'")
+    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+
+
 def color_histogram(images, bins=16, space="hsv"):
     """Per-channel histograms of colour images (N, H, W, 3): (N, 3 * bins) float32.
 
@@ -34,13 +47,8 @@ def color_histogram(images, bins=16, space="hsv"):
     channel's histogram counts the share of pixels in each of `bins` equal bins of [0, 1], so
     each sums to 1. uint8 images are read as value / 255; float images must lie in [0, 1].
     """
-    images = check_images(images, "color_histogram")
-    if not is_colour(images) or images.shape[-1] != 3:
-        raise ValueError(f"color_histogram needs colour images (N, H, W, 3); got shape {images.shape}")
-    if space not in ("hsv", "rgb"):
-        raise ValueError(f"space={space!r}: choose 'hsv' or 'rgb'")
-    if not isinstance(bins, (int, np.integer)) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    images = _check_colour(check_images(images, "color_histogram"))
+    _check_params(bins, space)
     values = images / 255.0 if images.dtype == np.uint8 else images.astype(np.float64)
     if images.dtype != np.uint8 and (values.min() < 0 or values.max() > 1):
         raise ValueError("color_histogram: float images must lie in [0, 1] (or pass uint8 images)")
@@ -54,8 +62,22 @@ def color_histogram(images, bins=16, space="hsv"):
 
 
 class ColorHistogram(Extractor):
+    """Per-channel colour histograms as an extractor: `color_histogram(images, bins, space)`.
+
+    images (N, H, W, 3) -> (N, 3 * bins) float32. Raises ValueError at fit for a bad space or
+    bins, or for grey images.
+    """
+
     def __init__(self, bins=16, space="hsv"):
-        self.bins, self.space = int(bins), space
+        self.bins, self.space = bins, space
+
+    def validate_params(self):
+        """Raise ValueError for bins that is not a positive integer or a space other than hsv/rgb."""
+        _check_params(self.bins, self.space)
+        return self
+
+    def _fit(self, images):
+        _check_colour(images)
 
     def _features(self, images):
         return color_histogram(images, self.bins, self.space)

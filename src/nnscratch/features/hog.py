@@ -69,9 +69,15 @@ def normalise_blocks(blocks, method):
 
 
 def hog(images, orientations=9, cell=(8, 8), block=(2, 2), block_norm="L2-Hys"):
-    """HoG features of grey (N, H, W) or colour (N, H, W, C) images: (N, D) float32, with
-    D = blocks_r * blocks_c * block_r * block_c * orientations, in scikit-image's order."""
+    """HoG features (Dalal and Triggs, 2005) of grey (N, H, W) or colour (N, H, W, C) images.
+
+    Returns (N, D) float32 with D = blocks_r * blocks_c * block_r * block_c * orientations, in
+    scikit-image's order (`skimage.feature.hog`, whose conventions the module docstring lists).
+    cell and block are (rows, cols) in pixels and cells. Raises ValueError for an unknown
+    block_norm, sizes below 1, or images smaller than one block (naming the sizes).
+    """
     images = check_images(images, "hog")
+    cell, block = tuple(cell), tuple(block)
     _check_settings(images.shape, orientations, cell, block, block_norm)
     return np.concatenate([_hog_chunk(images[i:i + CHUNK], orientations, cell, block, block_norm)
                            for i in range(0, len(images), CHUNK)])
@@ -84,11 +90,19 @@ def _hog_chunk(images, orientations, cell, block, block_norm):
     return normalise_blocks(blocks, block_norm).reshape(len(images), -1).astype(np.float32)
 
 
-def _check_settings(shape, orientations, cell, block, block_norm):
+def _check_params(orientations, cell, block, block_norm):
+    if not all(isinstance(size, (tuple, list)) for size in (cell, block)):
+        raise ValueError(f"hog: cell and block are (rows, cols) pairs, e.g. cell=(8, 8); got cell={cell!r}, "
+                         f"block={block!r}")
     if block_norm not in BLOCK_NORMS:
         raise ValueError(f"block_norm={block_norm!r}: choose one of {', '.join(BLOCK_NORMS)}")
-    if orientations < 1 or min(cell) < 1 or min(block) < 1:
-        raise ValueError(f"hog needs orientations, cell and block sizes >= 1; got {orientations}, {cell}, {block}")
+    if orientations < 1 or len(cell) != 2 or len(block) != 2 or min(cell) < 1 or min(block) < 1:
+        raise ValueError(f"hog needs orientations >= 1 and (rows, cols) cell and block sizes >= 1; "
+                         f"got {orientations}, {cell}, {block}")
+
+
+def _check_settings(shape, orientations, cell, block, block_norm):
+    _check_params(orientations, cell, block, block_norm)
     need = (cell[0] * block[0], cell[1] * block[1])
     if shape[1] < need[0] or shape[2] < need[1]:
         raise ValueError(f"hog: images of {shape[1]}x{shape[2]} pixels are too small for one block of "
@@ -97,19 +111,22 @@ def _check_settings(shape, orientations, cell, block, block_norm):
 
 
 class HOG(Extractor):
-    def __init__(self, orientations=9, cell=(8, 8), block=(2, 2), block_norm="L2-Hys"):
-        self.orientations, self.cell, self.block = int(orientations), tuple(cell), tuple(block)
-        self.block_norm = block_norm
+    """Histograms of oriented gradients as an extractor: `hog(images, ...)` with these settings.
 
-    def fit(self, images):
-        _check_settings(check_images(images, "HOG").shape, self.orientations, self.cell, self.block, self.block_norm)
-        self.fitted_ = True
+    images (N, H, W[, C]) -> (N, D) float32 (see `hog`). Raises ValueError at fit for bad settings
+    or images too small for one block.
+    """
+
+    def __init__(self, orientations=9, cell=(8, 8), block=(2, 2), block_norm="L2-Hys"):
+        self.orientations, self.cell, self.block, self.block_norm = orientations, cell, block, block_norm
+
+    def validate_params(self):
+        """Raise ValueError for a block_norm not in BLOCK_NORMS or sizes below 1; returns self."""
+        _check_params(self.orientations, self.cell, self.block, self.block_norm)
         return self
 
+    def _fit(self, images):
+        _check_settings(images.shape, int(self.orientations), tuple(self.cell), tuple(self.block), self.block_norm)
+
     def _features(self, images):
-        return _hog_chunk(images, self.orientations, self.cell, self.block, self.block_norm)
-
-    def config(self):
-        return {"orientations": self.orientations, "cell": list(self.cell), "block": list(self.block),
-                "block_norm": self.block_norm}
-
+        return _hog_chunk(images, int(self.orientations), tuple(self.cell), tuple(self.block), self.block_norm)

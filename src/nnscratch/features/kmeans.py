@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.randomness import rng_or_seed
 from ..rng import as_generator
 
 ASSIGN_CHUNK = 8192
@@ -63,7 +64,9 @@ def sum_by_label(X, labels, k):
 
 
 def kmeans_plus_plus(X, k, rng, n_local_trials=None):
-    """k initial centres from X by greedy k-means++."""
+    """k initial centres (k, D) from the rows of X (N, D) by greedy k-means++ (Arthur and
+    Vassilvitskii, 2007): each the best of `n_local_trials` candidates (default 2 + log k) drawn
+    with probability proportional to the squared distance to the nearest centre so far. rng: a Generator."""
     n = len(X)
     trials = n_local_trials or 2 + int(math.log(k))
     centers = np.empty((k, X.shape[1]))
@@ -78,16 +81,18 @@ def kmeans_plus_plus(X, k, rng, n_local_trials=None):
     return centers
 
 
-def kmeans(X, k, *, seed=0, max_iter=100, tol=1e-4, batch_size=None, n_init=3):
-    """Cluster the rows of X into k groups; returns a KMeansResult.
+def kmeans(X, k, *, rng=None, max_iter=100, tol=1e-4, batch_size=None, n_init=3, seed=None):
+    """Cluster the rows of X (N, D) into k groups; returns a KMeansResult (centers (k, D) float64).
 
     Full-batch runs keep the best of `n_init` seedings (k-means only finds a local optimum, and
-    one unlucky seeding can merge two clusters); mini-batch runs use one.
+    one unlucky seeding can merge two clusters); mini-batch runs use one. rng: an int seed or a
+    Generator (`seed=` is its older name; default 0). Raises ValueError when X is not 2-D or has
+    fewer than k rows. Lloyd (1982); k-means++ (Arthur and Vassilvitskii, 2007); mini-batch (Sculley, 2010).
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or len(X) < k or k < 1:
         raise ValueError(f"kmeans needs a 2-D array with at least k={k} rows, got shape {X.shape}")
-    rng = as_generator(seed)
+    rng = as_generator(rng_or_seed(rng, seed, "kmeans", default=0))
     threshold = tol * X.var(axis=0).mean()
     if batch_size is not None and batch_size < len(X):
         runs = [_minibatch(X, k, rng, max_iter, batch_size)]
