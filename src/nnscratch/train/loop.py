@@ -309,7 +309,7 @@ class _Fit:
         elif self.checkpoint_saved:
             note = f"; the last good checkpoint is kept ({self.checkpoint_path})"
         else:
-            note = "; no checkpoint was written yet (none kept)"
+            note = "; no checkpoint was written yet"
         return divergence_error(what, self.position, self.optimizer.lr, blamed_sample(xb, indices), note)
 
     def after_step(self, bar):
