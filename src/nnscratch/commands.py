@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data
-from .atomic import DiskFullError, RunFileWarning
+from .atomic import DiskFullError, RunFileWarning  # noqa: F401  (cli shows RunFileWarning as one line)
 from .runs import (ACTIVATION_NAMES, AUGMENTATIONS, LINEAR_LR, PREPROCESSING, ConfigError, RunConfig, RunFolderBusy,
                    default_out, locked, read_config, resumed_config, train_run, typed_settings)
 from .serialize import load

@@ -2,7 +2,8 @@
 
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .log import METRICS_NAME
-from .loop import EarlyStopping, History, TrainingInterrupted, fit
+from .history import EarlyStopping, History
+from .loop import TrainingInterrupted, fit
 from .metrics import Evaluation, confusion_matrix, evaluate
 
 __all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "EarlyStopping", "Evaluation", "History", "TrainingInterrupted",

@@ -16,18 +16,19 @@ import math
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import DiskFullError
 from ..data.loader import DataLoader, train_val_split
 from ..optim import schedule as schedules
 from ..tensor import Tensor
-from ..atomic import DiskFullError
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, random_generators, save_checkpoint
 from .guards import blamed_sample, check_training_data, divergence_error, parameters_finite
-from .log import METRICS_NAME, MetricsLog
+from .history import EarlyStopping, History
+from .log import METRICS_NAME, MetricsLog  # noqa: F401  (METRICS_NAME: loop.METRICS_NAME stays importable)
 from .metrics import evaluate
 
 POSTFIX_EVERY = 20
@@ -35,60 +36,6 @@ POSTFIX_EVERY = 20
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during fit: the position was saved (with out_dir); the message says how to resume."""
-
-
-@dataclass
-class History:
-    """Per-epoch figures of a run."""
-
-    epoch: list = field(default_factory=list)
-    train_loss: list = field(default_factory=list)
-    train_accuracy: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_accuracy: list = field(default_factory=list)
-    lr: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_early: bool = False
-
-    def to_dict(self):
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        return cls(**d)
-
-    def __len__(self):
-        return len(self.epoch)
-
-
-class EarlyStopping:
-    """Stop when the validation loss has not improved by `min_delta` for `patience` epochs;
-    the best weights are restored at the end."""
-
-    def __init__(self, patience=5, min_delta=0.0):
-        if patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be >= 1, got {patience}")
-        self.patience, self.min_delta = int(patience), float(min_delta)
-        self.best_loss, self.best_epoch, self.bad_epochs = math.inf, None, 0
-        self.best_weights = None
-
-    def update(self, val_loss, epoch, model):
-        """Record this epoch; True when training should stop."""
-        if val_loss < self.best_loss - self.min_delta:
-            self.best_loss, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
-            self.best_weights = model.state_dict()
-        else:
-            self.bad_epochs += 1
-        return self.bad_epochs >= self.patience
-
-    def state(self):
-        return {"best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
-                "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
-
-    def restore(self, state, weights):
-        self.best_loss = math.inf if state["best_loss"] is None else state["best_loss"]
-        self.best_epoch, self.bad_epochs, self.best_weights = state["best_epoch"], state["bad_epochs"], weights
 
 
 @dataclass
