@@ -142,3 +142,26 @@ def test_a_full_disk_at_the_first_checkpoint_says_none_is_kept(tmp_path, monkeyp
     with pytest.raises(DiskFullError, match="no checkpoint of this run was written yet") as error:
         run(X, y, epochs=2, out_dir=tmp_path)
     assert "still there" not in str(error.value)
+
+
+def test_a_full_disk_while_appending_to_metrics_jsonl_names_it(tmp_path, monkeypatch):
+    import nnscratch.train.log
+
+    class FillsUp:
+        def __init__(self, file):
+            self.file, self.writes = file, 0
+
+        def write(self, data):
+            self.writes += 1
+            if self.writes == 3:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.file.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+    monkeypatch.setattr(nnscratch.train.log, "open", lambda *a: FillsUp(open(*a)), raising=False)
+    X, y = blobs()
+    with pytest.raises(DiskFullError, match=f"to write metrics.jsonl in {tmp_path}; free some space there "
+                                            f"\\(it may end with a partial line, which a resume cuts off\\)"):
+        run(X, y, epochs=3, out_dir=tmp_path, log_every=0)

@@ -33,12 +33,12 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 class DiskFullError(OSError):
     """No space (or quota) left to write `.path`; `.folder` is where it was going."""
 
-    def __init__(self, path, cause=None):
+    def __init__(self, path, cause=None, effect="the file was not changed"):
         self.path, self.folder = Path(path), Path(path).parent
         self.advice = []  # sentences a caller adds: what is still saved, what finishes the job
         super().__init__(cause.errno if cause is not None else errno.ENOSPC,
                          f"no space left on the device to write {self.path.name} in {self.folder}; "
-                         f"free some space there (the file was not changed)")
+                         f"free some space there ({effect})")
 
     def __str__(self):
         return "; ".join([self.strerror, *self.advice])

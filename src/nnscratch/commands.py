@@ -144,6 +144,8 @@ def train(args):
         raise UsageError("--resume needs --out, the run folder to continue")
     config = None if args.resume else train_config(args)
     out = Path(args.out) if args.out else default_out(config)
+    if args.resume:
+        read_config(out)  # a folder that is not a run is named before anything is created
     with locked(out):
         if args.resume:
             config = resume_config(args, out)

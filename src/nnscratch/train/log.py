@@ -12,7 +12,7 @@ import json
 import warnings
 from pathlib import Path
 
-from ..atomic import RunFileWarning
+from ..atomic import DISK_FULL, DiskFullError, RunFileWarning
 
 METRICS_NAME = "metrics.jsonl"
 EPOCH_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
@@ -65,9 +65,16 @@ class MetricsLog:
 
     def write(self, record):
         """Append `record` as one line, flushed."""
-        if self.file is not None:
+        if self.file is None:
+            return
+        try:
             self.file.write((json.dumps(record) + "\n").encode())
             self.file.flush()
+        except OSError as error:
+            if error.errno in DISK_FULL:
+                raise DiskFullError(self.path, error, effect="it may end with a partial line, which a resume "
+                                                             "cuts off") from None
+            raise
 
     def tell(self):
         """Bytes written so far (what a checkpoint records, to cut the log back on resume)."""
