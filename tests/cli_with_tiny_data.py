@@ -3,7 +3,7 @@ test_run_folder.py for real processes and real signals).
 
     python cli_with_tiny_data.py DATA_DIR [--sigint-at evaluate|report] [--hold-lock FOLDER] -- ARGS...
 
---sigint-at STAGE sends this process a real SIGINT when the run reaches that stage;
+--sigint-at train|evaluate|report sends this process a real SIGINT when the run reaches that stage;
 --hold-lock FOLDER only holds FOLDER's write lock, prints "locked" and sleeps (a second writer).
 """
 
@@ -24,11 +24,13 @@ from nnscratch.data import registry  # noqa: E402
 
 
 def interrupt_before(module, name):
-    real = getattr(module, name)
+    real, sent = getattr(module, name), []
 
     def interrupted(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(5)  # the signal arrives before this ends
+        if not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the signal arrives before this ends
         return real(*args, **kwargs)
 
     setattr(module, name, interrupted)
@@ -48,8 +50,10 @@ if __name__ == "__main__":
     if "--sigint-at" in own:
         import nnscratch.report
         import nnscratch.runs.run
+        import nnscratch.train.loop
 
         stage = own[own.index("--sigint-at") + 1]
-        interrupt_before(*{"evaluate": (nnscratch.runs.run, "evaluate"),
+        interrupt_before(*{"train": (nnscratch.train.loop._Fit, "after_step"),
+                           "evaluate": (nnscratch.runs.run, "evaluate"),
                            "report": (nnscratch.report, "write_report")}[stage])
     sys.exit(main(argv.split()))

@@ -195,6 +195,8 @@ def _raising_atomic(real, path, full_at):
 
 # ----- Ctrl-C at every stage ----------------------------------------------------------------------
 @pytest.mark.parametrize("stage, says, finishes", [
+    ("train", "interrupted while training (epoch 1, after 1 batches); saved: the checkpoint",
+     ["train", "--out", "{run}", "--resume"]),
     ("evaluate", "interrupted while evaluating on the test set; saved: training is finished",
      ["train", "--out", "{run}", "--resume"]),
     ("report", "interrupted while writing report.html; saved: the model, the evaluation and summary.json",
@@ -206,6 +208,7 @@ def test_ctrl_c_after_training_says_what_is_saved_and_the_command_that_finishes(
     assert result.returncode == 130, result.stderr
     command = " ".join(finishes).format(run=run)
     assert says in result.stderr and f"Finish with `nnscratch {command}`" in result.stderr
+    assert "fit(" not in result.stderr  # the command's terms, not Python's
     assert child(tmp_path, finishes[:1] + [a.format(run=run) for a in finishes[1:]] + (
         ["--quiet", "--offline"] if finishes[0] == "train" else [])).returncode == 0
     assert (run / "report.html").is_file() and (run / "summary.json").is_file()

@@ -26,6 +26,7 @@ class Parser(argparse.ArgumentParser):
     """Usage errors are one line naming the problem, and exit 2."""
 
     def error(self, message):
+        """Print `prog: error: message (see prog --help)` and exit 2."""
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

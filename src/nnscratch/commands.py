@@ -66,6 +66,7 @@ def describe_error(error):
 
 def _number(kind, noun):
     def parse(text):
+        """`text` as a number, or an argparse error in the option's words."""
         try:
             return kind(text)
         except ValueError:
@@ -116,6 +117,7 @@ class _EpochLines:
     """One line per epoch when no progress bar is shown (output is not a terminal)."""
 
     def on_epoch_end(self, info):
+        """Print the epoch's figures as one line on stderr."""
         h, i = info["history"], -1
         val = f", val acc {h.val_accuracy[i]:.4f}" if h.val_accuracy and h.val_accuracy[i] is not None else ""
         _echo(f"epoch {h.epoch[i]}: train loss {h.train_loss[i]:.4f}, acc {h.train_accuracy[i]:.4f}{val} "

@@ -184,6 +184,7 @@ def _number(value, integer):
 
 def _range_check(integer, test, requirement):
     def check(value):
+        """None, or what is wrong with `value`."""
         if not _number(value, integer) or not test(value):
             shown = f"{value:g}" if _number(value, False) else repr(value)
             return f"it must be {requirement}, got {shown}"
@@ -194,6 +195,7 @@ def _range_check(integer, test, requirement):
 
 def _raises(parse):
     def check(value):
+        """None, or the parser's message for `value`."""
         try:
             parse(value)
         except (ValueError, TypeError) as error:
@@ -205,6 +207,7 @@ def _raises(parse):
 
 def _choice(options_of):
     def check(value):
+        """None, or the allowed choices."""
         options = options_of()
         return None if value in options else f"unknown value {value!r}; choose one of {', '.join(options)}"
 
@@ -239,6 +242,7 @@ def _optimizers():
 
 def _text(parse):
     def check(value):
+        """None, or what is wrong with the text `value`."""
         return f"it must be text, got {value!r}" if not isinstance(value, str) else _raises(parse)(value)
 
     return check

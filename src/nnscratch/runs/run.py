@@ -24,7 +24,7 @@ from .. import data, nn, optim
 from ..atomic import DiskFullError, write_npz
 from ..data import preprocess as preprocessing
 from ..serialize import save
-from ..train import CHECKPOINT_NAME, evaluate, fit
+from ..train import CHECKPOINT_NAME, TrainingInterrupted, evaluate, fit
 from .config import ConfigError, Problem
 from .factory import ThenPreprocess, build_model, computed_features, make_augment, make_features, make_preprocess
 from .folder import SUMMARY_NAME, finish_command, locked, read_config, write_json
@@ -135,13 +135,16 @@ def _stage(out_dir, doing, saved, command=None):
         yield
     except DiskFullError as error:
         checkpoint = out_dir / CHECKPOINT_NAME
-        if checkpoint.is_file() and not error.advice:
-            error.advice.append(f"the last good checkpoint is still there ({checkpoint}): after freeing space, "
-                                f"finish with `{command}`")
+        if checkpoint.is_file():  # fit's advice speaks Python; this is the command's
+            error.advice[:] = [f"the last good checkpoint is still there ({checkpoint}): after freeing space, "
+                               f"finish with `{command}`"]
         raise
+    except TrainingInterrupted as interrupted:
+        raise RunInterrupted(f"interrupted while {doing} ({interrupted.where}); saved: {saved}. "
+                             f"Finish with `{command}`") from None
     except KeyboardInterrupt as interrupted:
         if isinstance(interrupted, RunInterrupted) or str(interrupted):
-            raise  # already says where it stopped (e.g. fit's TrainingInterrupted)
+            raise  # already says where it stopped
         raise RunInterrupted(f"interrupted while {doing}; saved: {saved}. Finish with `{command}`") from None
 
 
@@ -186,7 +189,7 @@ def make_optimizer(config, model):
 
 def train_model(config, model, prepared, out_dir, *, resume=False, progress=None, callbacks=()):
     """`train.fit` with the run's settings, checkpointing into out_dir; returns the History."""
-    with _stage(out_dir, "training", saved=f"the checkpoint {out_dir / CHECKPOINT_NAME} if an epoch finished"):
+    with _stage(out_dir, "training", saved=f"the checkpoint {out_dir / CHECKPOINT_NAME}, at the last finished step"):
         return fit(model, nn.CrossEntropyLoss(), make_optimizer(config, model), prepared.train, val=prepared.val,
                    epochs=config.epochs, batch_size=config.batch_size, schedule=config.schedule,
                    augment=prepared.augment, seed=config.seed, out_dir=out_dir, resume=resume,

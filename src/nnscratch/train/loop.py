@@ -35,7 +35,12 @@ POSTFIX_EVERY = 20
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during fit: the position was saved (with out_dir); the message says how to resume."""
+    """Ctrl-C during fit: the position was saved (with out_dir); the message says how to resume.
+    `.where` says where training stopped ("epoch 3, after 12 batches")."""
+
+    def __init__(self, message, where=None):
+        super().__init__(message)
+        self.where = where
 
 
 @dataclass
@@ -50,6 +55,7 @@ class _Position:
     seen: int = 0
 
     def next_epoch(self):
+        """Move to the start of the next epoch (running sums reset)."""
         self.epoch, self.batches_done, self.loss_sum, self.correct, self.seen = self.epoch + 1, 0, 0.0, 0, 0
 
 
@@ -67,6 +73,7 @@ class _InterruptFlag:
 
     @contextlib.contextmanager
     def installed(self):
+        """Catch SIGINT with this flag while the block runs (main thread only)."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -173,6 +180,7 @@ class _Fit:
 
     @property
     def checkpoint_path(self):
+        """out_dir/checkpoint.npz."""
         return self.out_dir / CHECKPOINT_NAME
 
     def resume(self):
@@ -195,7 +203,8 @@ class _Fit:
                         break
             except KeyboardInterrupt:
                 self.checkpoint()
-                raise TrainingInterrupted(_interrupted_message(self.out_dir, self.position)) from None
+                raise TrainingInterrupted(_interrupted_message(self.out_dir, self.position),
+                                          where=_where(self.position)) from None
         if self.early_stopping is not None and self.early_stopping.best_weights is not None:
             self.model.load_state_dict(self.early_stopping.best_weights)
             self.history.best_epoch = self.early_stopping.best_epoch
@@ -260,6 +269,7 @@ class _Fit:
         return divergence_error(what, self.position, self.optimizer.lr, blamed_sample(xb, indices), note)
 
     def after_step(self, bar):
+        """The progress bar's figures, a step line in the log every log_every steps, the callbacks."""
         position = self.position
         if position.global_step % POSTFIX_EVERY == 0:
             bar.set_postfix(loss=f"{position.loss_sum / position.seen:.4f}",
@@ -283,7 +293,7 @@ class _Fit:
         except DiskFullError as error:
             error.advice.append(
                 f"the last good checkpoint is still there ({self.checkpoint_path}): after freeing space, resume "
-                f"with `nnscratch train --out {self.out_dir} --resume` or fit(..., resume=True)"
+                f"with fit(..., out_dir={str(self.out_dir)!r}, resume=True)"
                 if self.checkpoint_saved else "no checkpoint of this run was written yet")
             raise
         self.checkpoint_saved = True
@@ -331,8 +341,12 @@ def _resume(out_dir, settings, model, optimizer, schedule, generators, early_sto
     return History.from_dict(progress["history"]), position, progress["metrics_bytes"]
 
 
+def _where(position):
+    return f"epoch {position.epoch + 1}, after {position.batches_done} batches"
+
+
 def _interrupted_message(out_dir, position):
-    where = f"epoch {position.epoch + 1}, after {position.batches_done} batches"
+    where = _where(position)
     if out_dir is None:
         return f"training interrupted at {where}; nothing was saved (pass out_dir to make it resumable)"
     return (f"training interrupted at {where}; the checkpoint is in {out_dir / CHECKPOINT_NAME}. "
