@@ -84,6 +84,27 @@ def test_kill_9_leaves_no_stale_lock(holder, tmp_path):
         pass
 
 
+def test_the_lock_is_re_entrant_in_one_thread_and_exclusive_across_threads(tmp_path):
+    import threading
+
+    refused = []
+
+    def second_writer():
+        try:
+            with runs.locked(tmp_path / "run"):
+                pass
+        except runs.RunFolderBusy as error:
+            refused.append(str(error))
+
+    with runs.locked(tmp_path / "run"), runs.locked(tmp_path / "run"):  # nested: the same writer
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join()
+    assert len(refused) == 1 and f"(pid {os.getpid()})" in refused[0]
+    second_writer()  # released: now it may write
+    assert len(refused) == 1
+
+
 # ----- derived files never block a resume ---------------------------------------------------------
 @pytest.mark.parametrize("damage", ["delete", "empty", "garbage"])
 def test_a_damaged_metrics_log_is_rebuilt_on_resume_with_one_warning(finished, damage, capsys):

@@ -32,7 +32,7 @@ class RunFolderBusy(RuntimeError):
     """Another process is writing this run folder (it holds the folder's lock)."""
 
 
-_held = {}  # resolved folder -> [open lock file, depth]: the lock is re-entrant within a process
+_held = {}  # (resolved folder, thread) -> [open lock file, depth]: re-entrant within one thread
 _held_guard = threading.Lock()
 
 
@@ -42,10 +42,11 @@ def locked(folder):
 
     The OS releases the lock when the holder exits, however it exits (kill -9 too), so a
     stale lock cannot outlive its process. Raises RunFolderBusy naming the folder and the
-    holder's pid when another process holds it; re-entrant within one process."""
+    holder's pid when another process (or another thread of this one) holds it; re-entrant
+    within one thread."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    key = folder.resolve()
+    key = (folder.resolve(), threading.get_ident())
     with _held_guard:
         if key in _held:
             _held[key][1] += 1
