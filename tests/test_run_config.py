@@ -43,6 +43,13 @@ def test_a_string_where_a_number_belongs_is_named_not_a_type_error():
         RunConfig.from_dict({"lr": "0.1"}).validate()
 
 
+def test_braces_in_a_value_are_shown_as_typed(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--model", "mlp:{lr}", "--augment", "{oops}"])
+    err = capsys.readouterr().err
+    assert "unknown model 'mlp:{lr}'" in err and "unknown augmentation '{oops}'" in err
+
+
 def test_from_dict_refuses_unknown_settings_naming_them():
     with pytest.raises(ConfigError, match="unknown setting.s. learning_rate"):
         RunConfig.from_dict({"learning_rate": 0.1})

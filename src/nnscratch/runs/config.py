@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import asdict, dataclass, fields
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "leaky-relu", "elu", "maxout")
@@ -28,9 +29,15 @@ class Problem:
     text: str
 
     def describe(self, label, name):
-        """The message, with `label(field)` leading and `name(field)` filling each placeholder."""
-        names = {f.name: name(f.name) for f in fields(RunConfig)}
-        return f"{label(self.field)}: {self.text.format(**names)}"
+        """The message, with `label(field)` leading and `name(field)` filling each `{field}`
+        placeholder; literal braces (a user's value, see `literal`) are written {{ and }}."""
+        text = re.sub(r"\{\{|\}\}|\{(\w+)\}", lambda m: name(m[1]) if m[1] else m[0][0], self.text)
+        return f"{label(self.field)}: {text}"
+
+
+def literal(text):
+    """`text` (e.g. a user's value) with its braces escaped, for a Problem's text."""
+    return str(text).replace("{", "{{").replace("}", "}}")
 
 
 class ConfigError(ValueError):
@@ -140,12 +147,12 @@ class RunConfig:
         Raises ConfigError (a ValueError) prefixed by `where` (e.g. the file) when given."""
         if not isinstance(d, dict):
             raise ConfigError([Problem("model", f"expected a JSON object of settings, got {type(d).__name__}")],
-                              where)
+                              where)  # a type name has no braces
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ConfigError([Problem(unknown[0], f"unknown setting(s) {', '.join(unknown)}; known: "
-                                                   f"{', '.join(sorted(known))}")], where)
+            raise ConfigError([Problem(unknown[0], literal(f"unknown setting(s) {', '.join(unknown)}; known: "
+                                                           f"{', '.join(sorted(known))}"))], where)
         return cls(**d)
 
     @classmethod
@@ -163,7 +170,7 @@ class RunConfig:
 
     def validate(self):
         """Check every field; returns self, or raises one ConfigError listing every bad field."""
-        problems = [Problem(name, text) for name, text in _field_problems(self)]
+        problems = [Problem(name, literal(text)) for name, text in _field_problems(self)]
         problems += _combination_problems(self)
         if problems:
             raise ConfigError(problems)

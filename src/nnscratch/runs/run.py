@@ -25,7 +25,7 @@ from ..atomic import DiskFullError, write_npz
 from ..data import preprocess as preprocessing
 from ..serialize import save
 from ..train import CHECKPOINT_NAME, TrainingInterrupted, evaluate, fit
-from .config import ConfigError, Problem
+from .config import ConfigError, Problem, literal
 from .factory import ThenPreprocess, build_model, computed_features, make_augment, make_features, make_preprocess
 from .folder import SUMMARY_NAME, finish_command, locked, read_config, write_json
 
@@ -93,8 +93,8 @@ def resumed_config(saved, requested, compared=None):
     """`saved` with `requested`'s epochs; raises ConfigError naming each other field of `compared`
     (default: every field) whose requested value differs from the saved one."""
     compared = [f.name for f in fields(saved)] if compared is None else compared
-    problems = [Problem(name, f"{getattr(requested, name)!r} differs from this run's saved value "
-                              f"{getattr(saved, name)!r}; leave {{{name}}} out to resume with the saved "
+    problems = [Problem(name, f"{literal(repr(getattr(requested, name)))} differs from this run's saved value "
+                              f"{literal(repr(getattr(saved, name)))}; leave {{{name}}} out to resume with the saved "
                               f"configuration, or start a new run in another folder")
                 for name in compared if name != "epochs" and getattr(requested, name) != getattr(saved, name)]
     if problems:
