@@ -1,9 +1,9 @@
 """Run `nnscratch` in a child process on the tests' tiny Fashion-MNIST look-alike (used by
 test_run_folder.py for real processes and real signals).
 
-    python cli_with_tiny_data.py DATA_DIR [--sigint-at evaluate|report] [--hold-lock FOLDER] -- ARGS...
+    python cli_with_tiny_data.py DATA_DIR [--sigint-at data|train|evaluate|report] [--hold-lock FOLDER] -- ARGS...
 
---sigint-at train|evaluate|report sends this process a real SIGINT when the run reaches that stage;
+--sigint-at data|train|evaluate|report sends this process a real SIGINT when the run reaches that stage;
 --hold-lock FOLDER only holds FOLDER's write lock, prints "locked" and sleeps (a second writer).
 """
 
@@ -53,7 +53,8 @@ if __name__ == "__main__":
         import nnscratch.train.loop
 
         stage = own[own.index("--sigint-at") + 1]
-        interrupt_before(*{"train": (nnscratch.train.loop._Fit, "after_step"),
+        interrupt_before(*{"data": (nnscratch.runs.run, "prepare_data"),
+                           "train": (nnscratch.train.loop._Fit, "after_step"),
                            "evaluate": (nnscratch.runs.run, "evaluate"),
                            "report": (nnscratch.report, "write_report")}[stage])
     sys.exit(main(argv.split()))

@@ -216,6 +216,8 @@ def _raising_atomic(real, path, full_at):
 
 # ----- Ctrl-C at every stage ----------------------------------------------------------------------
 @pytest.mark.parametrize("stage, says, finishes", [
+    ("data", "interrupted while loading the data; saved: config.json only; nothing is trained yet",
+     ["train", "--out", "{run}", "--resume"]),
     ("train", "interrupted while training (epoch 1, after 1 batches); saved: the checkpoint",
      ["train", "--out", "{run}", "--resume"]),
     ("evaluate", "interrupted while evaluating on the test set; saved: training is finished",
