@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from .atomic import write_bytes_atomic
 from .runs import RunConfig, default_lr, train_run, write_json
 
 MLP = "mlp:512,256"
@@ -43,11 +44,12 @@ def compare(out_dir, *, dataset="fashion-mnist", epochs=10, seed=0, offline=Fals
                      "test_accuracy": summary["test_accuracy"], "seconds": time.perf_counter() - started})
         echo(f"{name}: test accuracy {summary['test_accuracy']:.4f}")
     write_json(out_dir / "comparison.json", {"dataset": dataset, "epochs": epochs, "seed": seed, "rows": rows})
-    (out_dir / "comparison.md").write_text(table(rows) + "\n")
+    write_bytes_atomic(out_dir / "comparison.md", (table(rows) + "\n").encode())
     return rows
 
 
 def table(rows):
+    """The rows as a Markdown table: run, test accuracy, seconds."""
     lines = ["| run | test accuracy | seconds (features, training, evaluation, report) |", "| --- | --- | --- |"]
     lines += [f"| {r['run']} | {r['test_accuracy']:.4f} | {r['seconds']:.0f} |" for r in rows]
     return "\n".join(lines)

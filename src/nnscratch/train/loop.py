@@ -12,82 +12,35 @@ that was never interrupted.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import DiskFullError
 from ..data.loader import DataLoader, train_val_split
 from ..optim import schedule as schedules
 from ..tensor import Tensor
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, random_generators, save_checkpoint
+from .guards import blamed_sample, check_training_data, divergence_error, parameters_finite
+from .history import EarlyStopping, History
+from .log import METRICS_NAME, MetricsLog  # noqa: F401  (METRICS_NAME: loop.METRICS_NAME stays importable)
 from .metrics import evaluate
 
-METRICS_NAME = "metrics.jsonl"
 POSTFIX_EVERY = 20
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during fit: the position was saved (with out_dir); the message says how to resume."""
+    """Ctrl-C during fit: the position was saved (with out_dir); the message says how to resume.
+    `.where` says where training stopped ("epoch 3, after 12 batches")."""
 
-
-@dataclass
-class History:
-    """Per-epoch figures of a run."""
-
-    epoch: list = field(default_factory=list)
-    train_loss: list = field(default_factory=list)
-    train_accuracy: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_accuracy: list = field(default_factory=list)
-    lr: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_early: bool = False
-
-    def to_dict(self):
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        return cls(**d)
-
-    def __len__(self):
-        return len(self.epoch)
-
-
-class EarlyStopping:
-    """Stop when the validation loss has not improved by `min_delta` for `patience` epochs;
-    the best weights are restored at the end."""
-
-    def __init__(self, patience=5, min_delta=0.0):
-        if patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be >= 1, got {patience}")
-        self.patience, self.min_delta = int(patience), float(min_delta)
-        self.best_loss, self.best_epoch, self.bad_epochs = math.inf, None, 0
-        self.best_weights = None
-
-    def update(self, val_loss, epoch, model):
-        """Record this epoch; True when training should stop."""
-        if val_loss < self.best_loss - self.min_delta:
-            self.best_loss, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
-            self.best_weights = model.state_dict()
-        else:
-            self.bad_epochs += 1
-        return self.bad_epochs >= self.patience
-
-    def state(self):
-        return {"best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
-                "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
-
-    def restore(self, state, weights):
-        self.best_loss = math.inf if state["best_loss"] is None else state["best_loss"]
-        self.best_epoch, self.bad_epochs, self.best_weights = state["best_epoch"], state["bad_epochs"], weights
+    def __init__(self, message, where=None):
+        super().__init__(message)
+        self.where = where
 
 
 @dataclass
@@ -102,6 +55,7 @@ class _Position:
     seen: int = 0
 
     def next_epoch(self):
+        """Move to the start of the next epoch (running sums reset)."""
         self.epoch, self.batches_done, self.loss_sum, self.correct, self.seen = self.epoch + 1, 0, 0.0, 0, 0
 
 
@@ -119,6 +73,7 @@ class _InterruptFlag:
 
     @contextlib.contextmanager
     def installed(self):
+        """Catch SIGINT with this flag while the block runs (main thread only)."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -130,119 +85,218 @@ class _InterruptFlag:
 
 
 def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=128, schedule=None, augment=None,
-        seed=0, out_dir=None, resume=False, early_stopping=None, callbacks=(), *, val_fraction=None,
+        seed=0, out_dir=None, resume=False, early_stopping=None, callbacks=(), *, rng=None, val_fraction=None,
         log_every=50, progress=None):
-    """Train `model` on `train=(X, y)`; returns the `History`.
+    """Train `model` on `train=(X, y)` with mini-batch gradient descent; returns the `History`.
 
-    val: (X_val, y_val), or a fraction of `train` to hold out (stratified, by `seed`), or None.
+    train: (X, y) with X: (N, ...) float inputs (or raw images when `augment` preprocesses them) and
+        y: (N,) integer class labels. Empty data, X and y of different lengths, or nan/inf in X are a
+        ValueError (naming the sample) before any step.
+    val: (X_val, y_val), or a fraction of `train` to hold out (stratified, by the seed), or None.
+    seed / rng: an int seed or a numpy Generator (`rng=` is the same argument under the library's
+        one spelling of randomness); it orders the batches and draws the held-out split.
     schedule: a Schedule, or a preset name ("warmup-step", "cosine", ...), stepped every step.
     augment: a transform applied to each training batch's inputs (never to validation data).
+    out_dir: with it, metrics.jsonl and checkpoint.npz (every epoch and on Ctrl-C) are written there.
+    resume: continue from out_dir's checkpoint; `epochs` may be raised (the run is extended), not lowered.
     early_stopping: patience in epochs (an int) or an EarlyStopping.
     callbacks: objects with `on_step_end(info)` and/or `on_epoch_end(info)` methods.
+
+    After every step the loss and the parameters are checked (cheaply, see train.guards): when they
+    leave the finite range, training stops with FloatingPointError naming the epoch, step and learning
+    rate, or with ValueError naming the training sample when the data is the cause. Ctrl-C finishes
+    the step under way, saves a checkpoint and raises TrainingInterrupted. A full disk raises
+    atomic.DiskFullError naming the file and whether the last good checkpoint is still there.
     """
+    seed = _one_seed(seed, rng)
+    (X, y), val = _split(train, val, val_fraction, seed)
+    early_stopping = _early_stopping(early_stopping, val)
+    _check_epochs(epochs)
+    loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed, transform=augment)
+    run = _Fit(model, loss, optimizer, _bound_schedule(schedule, optimizer, epochs * len(loader)), loader, val,
+               out_dir, early_stopping, callbacks, log_every, progress,
+               settings={"epochs": epochs, "batch_size": batch_size, "seed": seed, "train_size": len(X)},
+               generators=random_generators(model, augment))
+    if resume:
+        run.resume()
+    return run.train()
+
+
+def _one_seed(seed, rng):
+    """The int seed of `seed=` or its synonym `rng=` (a Generator is drawn from once)."""
+    if rng is not None:
+        if seed not in (0, None):
+            raise ValueError("fit: give the randomness once, as rng= (seed= is the same argument)")
+        seed = rng
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    return 0 if seed is None else seed
+
+
+def _split(train, val, val_fraction, seed):
     X, y = train
+    check_training_data(X, y)
     if val_fraction is not None or isinstance(val, float):
         (X, y), val = train_val_split(X, y, val_fraction if val_fraction is not None else val, seed=seed)
+        check_training_data(X, y)
+    if val is not None:
+        check_training_data(*val, name="val")
+    return (X, y), val
+
+
+def _early_stopping(early_stopping, val):
     if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None and val is None:
         raise ValueError("early_stopping needs validation data: pass val=(X, y) or val=0.1")
-    _check_epochs(epochs)
-    loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed, transform=augment)
+    return early_stopping
+
+
+def _bound_schedule(schedule, optimizer, total_steps):
     if isinstance(schedule, str):
-        schedule = schedules.get(schedule, total_steps=epochs * len(loader))
+        schedule = schedules.get(schedule, total_steps=total_steps)
     if schedule is not None:
         schedule.bind(optimizer)
-
-    out_dir = Path(out_dir) if out_dir is not None else None
-    generators = random_generators(model, augment)
-    history, position = History(), _Position()
-    settings = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "train_size": len(X)}
-    metrics_bytes = 0
-    if resume:
-        history, position, metrics_bytes = _resume(out_dir, settings, model, optimizer, schedule, generators,
-                                                   early_stopping)
-    elif out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-
-    interrupt = _InterruptFlag()
-    with _MetricsLog(out_dir, metrics_bytes) as log, interrupt.installed():
-
-        def checkpoint():
-            if out_dir is None:
-                return
-            progress = {"position": asdict(position), "history": history.to_dict(), "settings": settings,
-                        "metrics_bytes": log.tell(),
-                        "early_stopping": early_stopping.state() if early_stopping else None}
-            save_checkpoint(out_dir / CHECKPOINT_NAME, model=model, optimizer=optimizer, schedule=schedule,
-                            generators=generators, progress=progress,
-                            best_weights=early_stopping.best_weights if early_stopping else None)
-
-        try:
-            while position.epoch < epochs:
-                started = time.perf_counter()
-                model.train()
-                loader.set_epoch(position.epoch)
-                with _progress_bar(len(loader), position, epochs, progress) as bar:
-                    for xb, yb in loader.batches(start=position.batches_done):
-                        _train_step(model, loss, optimizer, schedule, xb, yb, position)
-                        bar.update(1)
-                        if position.global_step % POSTFIX_EVERY == 0:
-                            bar.set_postfix(loss=f"{position.loss_sum / position.seen:.4f}",
-                                            acc=f"{position.correct / position.seen:.4f}", lr=f"{optimizer.lr:.3g}")
-                        if log_every and position.global_step % log_every == 0:
-                            log.write({"type": "step", "step": position.global_step, "epoch": position.epoch + 1,
-                                       "loss": position.loss_sum / position.seen, "lr": optimizer.lr})
-                        _call(callbacks, "on_step_end", {"step": position.global_step, "model": model})
-                        if interrupt.raised:
-                            raise KeyboardInterrupt
-                    stop = _end_epoch(model, loss, val, optimizer, position, history, early_stopping, started,
-                                      log, bar)
-                position.next_epoch()
-                checkpoint()
-                _call(callbacks, "on_epoch_end", {"epoch": position.epoch, "history": history, "model": model})
-                if interrupt.raised:
-                    raise KeyboardInterrupt
-                if stop:
-                    history.stopped_early = True
-                    break
-        except KeyboardInterrupt:
-            checkpoint()
-            raise TrainingInterrupted(_interrupted_message(out_dir, position)) from None
-
-    if early_stopping is not None and early_stopping.best_weights is not None:
-        model.load_state_dict(early_stopping.best_weights)
-        history.best_epoch = early_stopping.best_epoch
-    return history
+    return schedule
 
 
 def _check_epochs(epochs):
-    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
 
 
-def _train_step(model, loss, optimizer, schedule, xb, yb, position):
-    logits = model(Tensor(xb))
-    value = loss(logits, yb)
-    loss_value = float(value.data)
-    if not math.isfinite(loss_value):
-        raise FloatingPointError(
-            f"loss became {loss_value} at epoch {position.epoch + 1}, step {position.batches_done + 1} "
-            f"(lr={optimizer.lr:.4g}). Lower the learning rate, or standardise the inputs "
-            f"(data.preprocess.Standardize); the last good checkpoint is kept"
-        )
-    optimizer.zero_grad()
-    value.backward()
-    optimizer.step()
-    optimizer.zero_grad()  # a weight's gradient may hold this batch's arrays (tensor.LazyProduct): let them go
-    if schedule is not None:
-        schedule.step()
-    position.batches_done += 1
-    position.global_step += 1
-    position.loss_sum += loss_value * len(yb)
-    position.seen += len(yb)
-    if logits.ndim == 2 and np.issubdtype(np.asarray(yb).dtype, np.integer):
-        position.correct += int(np.count_nonzero(logits.data.argmax(axis=1) == yb))
+class _Fit:
+    """One call of `fit`: the objects it trains with and where it is, as named steps."""
+
+    def __init__(self, model, loss, optimizer, schedule, loader, val, out_dir, early_stopping, callbacks,
+                 log_every, progress, settings, generators):
+        self.model, self.loss, self.optimizer, self.schedule = model, loss, optimizer, schedule
+        self.loader, self.val, self.early_stopping, self.callbacks = loader, val, early_stopping, callbacks
+        self.log_every, self.progress, self.settings, self.generators = log_every, progress, settings, generators
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.params = list(model.parameters())
+        self.history, self.position = History(), _Position()
+        self.metrics_bytes, self.checkpoint_saved, self.log = 0, False, None
+
+    @property
+    def checkpoint_path(self):
+        """out_dir/checkpoint.npz."""
+        return self.out_dir / CHECKPOINT_NAME
+
+    def resume(self):
+        """Restore the checkpoint in out_dir (refusing changed settings or fewer epochs than done)."""
+        history, position, self.metrics_bytes = _resume(self.out_dir, self.settings, self.model, self.optimizer,
+                                                        self.schedule, self.generators, self.early_stopping)
+        self.history, self.position, self.checkpoint_saved = history, position, True
+
+    def train(self):
+        """Run the epochs left; returns the History (best weights restored with early stopping)."""
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        interrupt = _InterruptFlag()
+        with MetricsLog(self.out_dir, self.metrics_bytes, self.history) as self.log, interrupt.installed():
+            try:
+                while self.position.epoch < self.settings["epochs"]:
+                    stop = self.epoch(interrupt)
+                    if stop:
+                        self.history.stopped_early = True
+                        break
+            except KeyboardInterrupt:
+                self.checkpoint()
+                raise TrainingInterrupted(_interrupted_message(self.out_dir, self.position),
+                                          where=_where(self.position)) from None
+        if self.early_stopping is not None and self.early_stopping.best_weights is not None:
+            self.model.load_state_dict(self.early_stopping.best_weights)
+            self.history.best_epoch = self.early_stopping.best_epoch
+        return self.history
+
+    def epoch(self, interrupt):
+        """One pass over the training data, then validation, the log line and the checkpoint."""
+        started, position = time.perf_counter(), self.position
+        self.model.train()
+        self.loader.set_epoch(position.epoch)
+        order = self.loader.order(position.epoch)
+        size = self.loader.batch_size
+        with _progress_bar(len(self.loader), position, self.settings["epochs"], self.progress) as bar:
+            for xb, yb in self.loader.batches(start=position.batches_done):
+                first = position.batches_done * size
+                self.step(xb, yb, order[first:first + len(yb)])
+                bar.update(1)
+                self.after_step(bar)
+                if interrupt.raised:
+                    raise KeyboardInterrupt
+            stop = _end_epoch(self.model, self.loss, self.val, self.optimizer, position, self.history,
+                              self.early_stopping, started, self.log, bar)
+        position.next_epoch()
+        self.checkpoint()
+        _call(self.callbacks, "on_epoch_end", {"epoch": position.epoch, "history": self.history, "model": self.model})
+        if interrupt.raised:
+            raise KeyboardInterrupt
+        return stop
+
+    def step(self, xb, yb, indices):
+        """One optimiser step on a batch; stops training when the loss or parameters leave the finite range."""
+        logits = self.model(Tensor(xb))
+        value = self.loss(logits, yb)
+        loss_value = float(value.data)
+        if not math.isfinite(loss_value):
+            raise self.diverged(f"loss became {loss_value}", xb, indices)
+        self.optimizer.zero_grad()
+        value.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad()  # let the batch's gradient arrays go
+        if not parameters_finite(self.params):
+            raise self.diverged("the parameters left the finite range (nan, inf or overflowing values)", xb,
+                                indices)
+        if self.schedule is not None:
+            self.schedule.step()
+        position = self.position
+        position.batches_done += 1
+        position.global_step += 1
+        position.loss_sum += loss_value * len(yb)
+        position.seen += len(yb)
+        if logits.ndim == 2 and np.issubdtype(np.asarray(yb).dtype, np.integer):
+            position.correct += int(np.count_nonzero(logits.data.argmax(axis=1) == yb))
+
+    def diverged(self, what, xb, indices):
+        """The error for a blow-up at this step, blaming a sample when the data explains it."""
+        if self.out_dir is None:
+            note = ""
+        elif self.checkpoint_saved:
+            note = f"; the last good checkpoint is kept ({self.checkpoint_path})"
+        else:
+            note = "; no checkpoint was written yet"
+        return divergence_error(what, self.position, self.optimizer.lr, blamed_sample(xb, indices), note)
+
+    def after_step(self, bar):
+        """The progress bar's figures, a step line in the log every log_every steps, the callbacks."""
+        position = self.position
+        if position.global_step % POSTFIX_EVERY == 0:
+            bar.set_postfix(loss=f"{position.loss_sum / position.seen:.4f}",
+                            acc=f"{position.correct / position.seen:.4f}", lr=f"{self.optimizer.lr:.3g}")
+        if self.log_every and position.global_step % self.log_every == 0:
+            self.log.write({"type": "step", "step": position.global_step, "epoch": position.epoch + 1,
+                            "loss": position.loss_sum / position.seen, "lr": self.optimizer.lr})
+        _call(self.callbacks, "on_step_end", {"step": position.global_step, "model": self.model})
+
+    def checkpoint(self):
+        """Write out_dir/checkpoint.npz (atomically); a full disk names what is still kept."""
+        if self.out_dir is None:
+            return
+        es = self.early_stopping
+        progress = {"position": asdict(self.position), "history": self.history.to_dict(), "settings": self.settings,
+                    "metrics_bytes": self.log.tell(), "early_stopping": es.state() if es else None}
+        try:
+            save_checkpoint(self.checkpoint_path, model=self.model, optimizer=self.optimizer, schedule=self.schedule,
+                            generators=self.generators, progress=progress,
+                            best_weights=es.best_weights if es else None)
+        except DiskFullError as error:
+            error.advice.append(
+                f"the last good checkpoint is still there ({self.checkpoint_path}): after freeing space, resume "
+                f"with fit(..., out_dir={str(self.out_dir)!r}, resume=True)"
+                if self.checkpoint_saved else "no checkpoint of this run was written yet")
+            raise
+        self.checkpoint_saved = True
 
 
 def _end_epoch(model, loss, val, optimizer, position, history, early_stopping, started, log, bar):
@@ -273,17 +327,26 @@ def _resume(out_dir, settings, model, optimizer, schedule, generators, early_sto
     progress, best = load_checkpoint(path, model=model, optimizer=optimizer, schedule=schedule,
                                      generators=generators)
     saved = progress["settings"]
+    position = _Position(**progress["position"])
+    done = position.epoch + (1 if position.batches_done else 0)
+    if settings["epochs"] < done:
+        raise ValueError(f"cannot resume {path} with epochs={settings['epochs']}: the run has already done {done} "
+                         f"epochs; give epochs={done} or more (a run is extended, never shortened)")
     changed = {k: (saved[k], v) for k, v in settings.items() if k != "epochs" and saved.get(k) != v}
     if changed:
         details = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
         raise ValueError(f"cannot resume {path}: the run's settings changed ({details}); use the same ones")
     if early_stopping is not None and progress["early_stopping"] is not None:
         early_stopping.restore(progress["early_stopping"], best)
-    return History.from_dict(progress["history"]), _Position(**progress["position"]), progress["metrics_bytes"]
+    return History.from_dict(progress["history"]), position, progress["metrics_bytes"]
+
+
+def _where(position):
+    return f"epoch {position.epoch + 1}, after {position.batches_done} batches"
 
 
 def _interrupted_message(out_dir, position):
-    where = f"epoch {position.epoch + 1}, after {position.batches_done} batches"
+    where = _where(position)
     if out_dir is None:
         return f"training interrupted at {where}; nothing was saved (pass out_dir to make it resumable)"
     return (f"training interrupted at {where}; the checkpoint is in {out_dir / CHECKPOINT_NAME}. "
@@ -302,36 +365,3 @@ def _progress_bar(total, position, epochs, progress):
 
     return tqdm(total=total, initial=position.batches_done, desc=f"epoch {position.epoch + 1}/{epochs}",
                 unit="batch", disable=None if progress is None else not progress, leave=True)
-
-
-class _MetricsLog:
-    """Appends one JSON object per line to out_dir/metrics.jsonl (a no-op without out_dir).
-
-    On resume the file is first cut back to its length at the checkpoint, so lines written
-    after the checkpoint by the interrupted run are not repeated."""
-
-    def __init__(self, out_dir, keep_bytes):
-        self.path = None if out_dir is None else Path(out_dir) / METRICS_NAME
-        self.keep_bytes = keep_bytes
-        self.file = None
-
-    def __enter__(self):
-        if self.path is not None:
-            self.file = open(self.path, "a+b")
-            if self.keep_bytes:
-                self.file.truncate(self.keep_bytes)
-            elif self.file.tell():
-                self.file.truncate(0)  # a fresh run in an old folder starts a fresh log
-        return self
-
-    def write(self, record):
-        if self.file is not None:
-            self.file.write((json.dumps(record) + "\n").encode())
-            self.file.flush()
-
-    def tell(self):
-        return self.file.tell() if self.file is not None else 0
-
-    def __exit__(self, *exc):
-        if self.file is not None:
-            self.file.close()

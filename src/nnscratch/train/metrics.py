@@ -14,6 +14,9 @@ EVAL_BATCH = 2000
 
 @dataclass
 class Evaluation:
+    """What `evaluate` measured: mean loss, accuracy in [0, 1], per-class accuracy (C,), the
+    confusion matrix (C, C) and the softmax probabilities (N, C)."""
+
     loss: float
     accuracy: float
     per_class_accuracy: np.ndarray  # (C,), nan for a class absent from y
@@ -21,20 +24,26 @@ class Evaluation:
     probabilities: np.ndarray  # (N, C) softmax of the model's outputs
 
     def summary(self):
+        """The JSON-able figures: loss, accuracy and per-class accuracy (None for an absent class)."""
         return {"loss": self.loss, "accuracy": self.accuracy,
                 "per_class_accuracy": [None if np.isnan(a) else float(a) for a in self.per_class_accuracy]}
 
 
 def confusion_matrix(y_true, y_pred, n_classes):
-    """counts[i, j] = how many samples of class i were predicted as class j."""
+    """counts[i, j] = how many samples of class i were predicted as class j.
+
+    y_true, y_pred: (N,) integer labels in [0, n_classes). Returns (n_classes, n_classes) int64,
+    as scikit-learn's confusion_matrix (rows true, columns predicted)."""
     return np.bincount(np.asarray(y_true) * n_classes + np.asarray(y_pred),
                        minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
 def evaluate(model, X, y, loss=None, batch_size=EVAL_BATCH, n_classes=None):
-    """Evaluate `model` on (X, y) in eval mode without recording a graph.
+    """Evaluate `model` on (X, y) in eval mode without recording a graph; returns an Evaluation.
 
-    `loss(logits, y)` defaults to cross-entropy; the loss reported is the mean over samples.
+    X: (N, ...) inputs the model takes; y: (N,) integer labels. `loss(logits, y)` defaults to
+    cross-entropy; the loss reported is the mean over samples. Works in batches of `batch_size`,
+    so memory stays bounded; the model's training mode is restored afterwards.
     """
     from ..nn.functional import cross_entropy
 
