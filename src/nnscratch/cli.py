@@ -6,6 +6,7 @@
     nnscratch report RUN               (re)write RUN/report.html
     nnscratch compare                  hand-made features vs end-to-end, as one table
     nnscratch lab list | run NAME|all  the lecture's claims, measured
+    nnscratch graph EXAMPLE|RUN        see backprop happen: the graph with values and gradients
 """
 
 from __future__ import annotations
@@ -120,6 +121,11 @@ def build_parser():
     lab_run.add_argument("--quick", action="store_true", help="small versions, each under 30 s (what the tests run)")
     lab_run.add_argument("--seed", type=non_negative_int, default=0)
     lab_run.add_argument("--out", default="lab", help="the lab folder (default %(default)s)")
+
+    from .viz.command import add_graph_arguments
+
+    add_graph_arguments(verbs.add_parser("graph", help="draw a computational graph: a worked example stepped "
+                                                       "through, or a trained model on one test sample"))
     return parser
 
 

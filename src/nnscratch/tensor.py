@@ -127,6 +127,11 @@ class Tensor:
     def zero_grad(self):
         self.grad = None
 
+    def retain_grad(self):
+        """Keep this non-leaf tensor's `.grad` after backward: the sum of every gradient that reached it
+        (as in PyTorch). A leaf keeps its gradient anyway."""
+        self._retains_grad = True
+
     # ----- the engine -------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
         """Back-propagate from this tensor, adding d(self)/d(leaf) into every leaf's `.grad`.
@@ -165,6 +170,8 @@ class Tensor:
                 _accumulate_into_leaf(node, g, handed_to_leaves)
                 continue
             g = evaluated(g)  # an operation's backward works on arrays
+            if getattr(node, "_retains_grad", False):
+                node._grad = g.copy() if node._grad is None else node.grad + g
             ctx = node._ctx
             if ctx is _RELEASED:
                 raise RuntimeError("backward through part of a graph that an earlier backward already freed; "
