@@ -167,12 +167,11 @@ def _add_nodes(t, fn, values, ops, order, value_id, table):
 
 
 def _place_parameters(values, ops):
-    """A parameter (or a constant made inside a module) belongs to the module call that alone uses it."""
+    """A parameter belongs to the module call that alone uses it (inputs and constants stay outside)."""
     for v in values.values():
-        if v.kind in ("parameter", "constant") and v.consumers and v.scope is None:
+        if v.kind == "parameter" and v.consumers and v.scope is None:
             scopes = {ops[o].scope for o in v.consumers}
-            if len(scopes) == 1 and None not in scopes and (v.kind == "parameter" or len(v.consumers) == 1
-                                                           and v.tensor.size == 1):
+            if len(scopes) == 1 and None not in scopes:
                 v.scope = scopes.pop()
 
 
@@ -190,12 +189,13 @@ def watch_backward(ops, values, steps):
         fn = op.fn
         original = fn.backward
         input_tensors = [values[i].tensor for i in op.inputs]
+        needs = getattr(fn, "needs_grad", (True,) * len(input_tensors))
 
-        def backward(grad, _original=original, _op=op.id, _inputs=input_tensors):
+        def backward(grad, _original=original, _op=op.id, _inputs=input_tensors, _needs=needs):
             handed = _original(grad)
             copies = []
-            for inp, g in zip(_inputs, handed):
-                if g is None:
+            for inp, wanted, g in zip(_inputs, _needs, handed):
+                if g is None or not wanted:  # the engine drops what an input does not need
                     copies.append(None)
                     continue
                 g = _as_array(g)

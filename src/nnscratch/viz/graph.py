@@ -89,7 +89,8 @@ class Graph:
         return f"= sum of what came back from {uses} uses"
 
     def name_of(self, vid):
-        return self.values[vid].label or vid
+        """What the text calls a value: its label, "L" for an unnamed output, else its node id."""
+        return self.values[vid].label or ("L" if vid == self.root else vid)
 
     # ----- drawing ----------------------------------------------------------------------------
     def collapsed_keys(self, collapse="default"):

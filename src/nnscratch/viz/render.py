@@ -20,7 +20,7 @@ from .layout import layout
 CHAR_WIDTH = 6.7  # px per character of the 11 px monospace font
 LINE_HEIGHT = 15
 PAD = 7
-RULE_WIDTH = 34  # characters per line of an op's rule
+RULE_WIDTH = 28  # characters per line of an op's rule
 
 STYLE = """
 .nnscratch-graph{font:11px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}

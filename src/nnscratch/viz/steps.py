@@ -59,7 +59,7 @@ def backward_frames(graph):
     run = _latest_run(graph)
     if not run:
         return []
-    loss = graph.values[graph.root].label or "L"
+    loss = graph.name_of(graph.root)
     root_grad = run[0].upstream if run[0].op == graph.values[graph.root].producer else graph.grad_of(graph.root)
     frames = [{"phase": "backward", "focus": [graph.root], "show_data": [], "show_grad": [graph.root],
                "text": [f"d{loss}/d{loss} = {fmt.array(root_grad)}: the backward pass starts at the output"]}]
