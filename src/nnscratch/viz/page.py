@@ -25,7 +25,7 @@ def _static(name):
 
 def _json_for_script(value):
     """JSON that cannot end its <script> element early."""
-    return json.dumps(value).replace("</", "<\\/")
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
 
 
 def _views(graph, root_id):
