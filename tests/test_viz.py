@@ -7,9 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-import torch
 
-import nnscratch as ns
 from nnscratch import Tensor, nn, viz
 from nnscratch.viz import examples
 from nnscratch.viz import format as fmt
@@ -91,6 +89,7 @@ def test_every_gradient_shown_equals_grad_and_pytorch():
         np.testing.assert_allclose(shown, np.ravel(v.tensor.grad), rtol=1e-3, atol=1e-12)
         checked += 1
     assert checked == len(g.ops) + 2  # every op's output and both weights
+    torch = pytest.importorskip("torch")
     x, y, w1, w2 = (torch.tensor(a, requires_grad=True) for a in examples._two_layer_arrays())
     torch_loss = ((torch.sigmoid(x @ w1) @ w2 - y) ** 2).sum()
     torch_loss.backward()
@@ -194,6 +193,7 @@ def test_the_two_layer_net_matches_the_lectures_hand_written_backward():
 
 
 def test_sigmoid_neuron_intermediate_gradients_match_pytorch():
+    torch = pytest.importorskip("torch")
     output, _ = examples.sigmoid_neuron()
     g = viz.graph(output)
     output.backward()
@@ -303,6 +303,18 @@ def test_layout_draws_every_edge_left_to_right_and_no_two_nodes_overlap():
             apart = abs(x1 - x2) >= (w1 + w2) / 2 or abs(y1 - y2) >= (h1 + h2) / 2
             assert apart
     assert all(0 <= x <= placed.width and 0 <= y <= placed.height for x, y in placed.centers.values())
+
+
+def test_crossing_count_equals_the_pairs_out_of_order():
+    from itertools import combinations
+
+    from nnscratch.viz.layout import _inversions
+
+    rng = np.random.default_rng(1)
+    for n in (0, 1, 2, 7, 31, 64):
+        seq = rng.integers(0, 6, n).tolist()
+        assert _inversions(seq) == sum(seq[i] > seq[j] for i, j in combinations(range(n), 2))
+    assert _inversions([3, 2, 1]) == 3 and _inversions([1, 1, 2]) == 0
 
 
 def test_layout_names_an_edge_to_a_missing_node():

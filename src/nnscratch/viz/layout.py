@@ -134,17 +134,24 @@ def _crossings(columns, succs):
 
 
 def _inversions(seq):
-    """Pairs out of order in `seq`, by merge sort: O(n log n)."""
-    if len(seq) < 2:
-        return 0
-    mid = len(seq) // 2
-    left, right = sorted(seq[:mid]), sorted(seq[mid:])
-    count = _inversions(seq[:mid]) + _inversions(seq[mid:])
-    j = 0
-    for x in left:
-        while j < len(right) and right[j] < x:
-            j += 1
-        count += j
+    """Pairs out of order in `seq` (edge crossings between two columns), by merge sort: O(n log n)."""
+    count, width, items = 0, 1, list(seq)
+    while width < len(items):
+        merged = []
+        for lo in range(0, len(items), 2 * width):
+            left, right = items[lo:lo + width], items[lo + width:lo + 2 * width]
+            i = j = 0
+            while i < len(left) and j < len(right):
+                if right[j] < left[i]:
+                    merged.append(right[j])
+                    count += len(left) - i  # right[j] crosses every edge still waiting on the left
+                    j += 1
+                else:
+                    merged.append(left[i])
+                    i += 1
+            merged.extend(left[i:])
+            merged.extend(right[j:])
+        items, width = merged, 2 * width
     return count
 
 

@@ -53,9 +53,9 @@ def fragment(graph, step_through=False, *, page=False):
             raise ValueError("the step-through shows the backward pass the engine ran, and none has run yet: "
                              "call backward() on the output after viz.graph(output), or use viz.step_through(fn, *inputs)")
         frames = graph.frames()
-        body = (f'<div class="nnscratch-controls"><button data-testid="step-first">⏮ first</button>'
+        body = (f'<div class="nnscratch-controls"><button data-testid="step-first">« first</button>'
                 f'<button data-testid="step-prev">◀ back</button><button data-testid="step-next">next ▶</button>'
-                f'<button data-testid="step-last">last ⏭</button>'
+                f'<button data-testid="step-last">last »</button>'
                 f'<input type="range" min="0" max="{len(frames) - 1}" value="0" data-testid="step-slider" '
                 f'aria-label="frame"><span data-testid="step-counter"></span></div>'
                 f'<pre class="nnscratch-step-text" data-testid="step-text"></pre>'
