@@ -229,7 +229,7 @@ def test_a_three_layer_mlp_with_its_loss_collapses_to_eight_boxes():
     assert weight_line.endswith("grad " + fmt.array(model[0].weight.grad))
     expanded = g.svg(collapse=None)
     assert len(nodes(expanded, "module-node")) == 0 and len(nodes(expanded, "op-node")) == 6
-    assert {v.label for v in g.values.values()} >= {"0.weight", "0.bias", "4.weight", "x"}
+    assert {v.label for v in g.values.values()} >= {"0.weight", "0.bias", "4.weight", "x", "target"}
 
 
 def test_collapse_needs_recorded_modules_and_a_known_mode():
@@ -334,3 +334,19 @@ def test_a_two_hundred_node_graph_renders_as_valid_svg():
     assert len(nodes(svg, "op-node")) == len(g.ops)
     ns_grad = float(x.grad)
     assert ns_grad == pytest.approx(1.01 ** 66)
+
+
+def test_jupyter_gets_both_an_svg_and_an_html_form():
+    formatters = pytest.importorskip("IPython.core.formatters")
+    g = examples.EXAMPLES["fan-out"].run()
+    data, _ = formatters.DisplayFormatter().format(g)
+    ET.fromstring(data["image/svg+xml"])
+    assert 'data-testid="step-slider"' in data["text/html"]  # an example steps through in the notebook
+
+
+def test_unnamed_values_are_called_in_the_text_what_the_drawing_calls_them():
+    g = viz.step_through(lambda a, b: a * b + a, 3.0, -4.0)
+    titles = {text_of(n, "title")[0] for n in nodes(g.svg(), "value-node")}
+    assert titles == {"a", "b", "v2", "L"}
+    lines = [line for frame in g.frames() for line in frame["text"]]
+    assert "dL/da = 1 + (-4) = -3: a was used 2 times, a copy sums"  # the engine's order in lines

@@ -13,6 +13,15 @@ from nnscratch.viz.examples import EXAMPLES
 from test_cli import fake_fashion, fashion_env  # noqa: F401  (a small Fashion-MNIST look-alike)
 
 
+def test_graph_has_help():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "nnscratch", "graph", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("usage: nnscratch graph")
+    assert "--sample" in result.stdout and "--list" in result.stdout
+
+
 def test_graph_list_names_every_example(capsys):
     assert main(["graph", "--list"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]

@@ -205,4 +205,7 @@ def watch_backward(ops, values, steps):
             steps.append(BackwardStep(_op, np.array(_as_array(grad), copy=True), copies))
             return handed
 
-        fn.backward = backward
+        try:
+            fn.backward = backward
+        except AttributeError:  # a Function with __slots__: gradients then come from retain_grad alone
+            return

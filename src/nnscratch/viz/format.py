@@ -17,6 +17,12 @@ def number(x) -> str:
     return f"{x:.4g}"
 
 
+def terms(values) -> str:
+    """Scalars as a sum a learner reads: "1 + (-4)" (a negative term after the first in brackets)."""
+    texts = [number(np.reshape(v, ())) for v in values]
+    return " + ".join(t if k == 0 or not t.startswith("-") else f"({t})" for k, t in enumerate(texts))
+
+
 def array(a) -> str:
     """`a` written out when it has at most SHOWN_ELEMENTS elements, else its statistics."""
     a = np.asarray(a)

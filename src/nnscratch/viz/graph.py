@@ -85,7 +85,7 @@ class Graph:
         parts = self.contributions(vid)
         uses = len(self.values[vid].consumers)
         if parts and all(np.size(g) == 1 for _, g in parts):
-            return "= " + " + ".join(fmt.number(np.reshape(g, ())) for _, g in parts) + f" (sum of {uses} uses)"
+            return f"= {fmt.terms(g for _, g in parts)} (sum of {uses} uses)"
         return f"= sum of what came back from {uses} uses"
 
     def name_of(self, vid):

@@ -58,7 +58,7 @@ class Box:
 
 def value_box(graph, v):
     t = v.tensor
-    lines = [(v.label, "title")] if v.label else []
+    lines = [(graph.name_of(v.id), "title")]  # what the step-through's text calls it
     lines.append((fmt.shape_dtype(t.data), "meta"))
     lines.append(("data " + fmt.array(t.data), "data"))
     grad = graph.grad_of(v.id)

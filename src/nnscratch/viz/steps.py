@@ -102,8 +102,7 @@ def _chain_rule(loss, out, x, upstream, handed):
 def _sum_line(loss, x, parts):
     total = np.sum(parts, axis=0)
     if all(np.size(p) == 1 for p in parts):
-        terms = " + ".join(fmt.number(np.reshape(p, ())) for p in parts)
-        return f"d{loss}/d{x} = {terms} = {fmt.number(np.reshape(total, ()))}: {x} was used {len(parts)} times, a copy sums"
+        return f"d{loss}/d{x} = {fmt.terms(parts)} = {fmt.number(np.reshape(total, ()))}: {x} was used {len(parts)} times, a copy sums"
     return f"d{loss}/d{x} = the sum of {len(parts)} gradients (a copy sums): {fmt.array(total)}"
 
 

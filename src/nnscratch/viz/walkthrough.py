@@ -53,12 +53,15 @@ def model_graph(model, x, target=None, *, loss=None) -> Graph:
     """The graph of `model(x)` (and of `loss(model(x), target)` with its gradients when a target is
     given), collapsed by module; each box opens in the HTML form.
 
-    x: (1, ...) one sample with its batch axis (an array or Tensor); target: its class index
+    x: (1, ...) one sample with its batch axis (an array, made a tensor that requires grad so its
+    gradient shows, or a Tensor used as given); target: its class index
     (int) or None; loss: a loss Module (default nn.CrossEntropyLoss()).
     """
     from ..nn import CrossEntropyLoss
 
-    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    if not isinstance(x, Tensor):  # the input's own gradient (dL/dx, a saliency map) is worth seeing too
+        x = np.asarray(x)
+        x = Tensor(x if x.dtype.kind == "f" else x.astype(np.float32), requires_grad=True)
     x.name = getattr(x, "name", None) or "x"
     with record_modules():
         output = model(x)
@@ -68,6 +71,9 @@ def model_graph(model, x, target=None, *, loss=None) -> Graph:
             output = (loss or CrossEntropyLoss())(output, y)
     graph = Graph(output, collapse="modules", labels=model)
     if target is not None:
+        loss_op = graph.ops[graph.values[graph.root].producer]
+        if len(loss_op.inputs) > 1 and not graph.values[loss_op.inputs[1]].label:
+            graph.values[loss_op.inputs[1]].label = "target"  # the loss made its own tensor of y
         output.backward()
     return graph
 
