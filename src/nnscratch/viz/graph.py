@@ -35,6 +35,7 @@ class Graph:
         self.show_grads = bool(grads)
         self.steps = []  # BackwardStep per op, in the order the engine ran them
         self.step_through_default = False
+        self.tensors = {}  # {name: leaf tensor} of a worked example (viz.examples), for checking its gradients
         self.scopes = {}
         for nid in self.order:
             node = self.values.get(nid) or self.ops[nid]
