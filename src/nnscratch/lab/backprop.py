@@ -11,6 +11,8 @@ from .base import Verdict, experiment
                         "((x + y)·z, the sigmoid neuron, the add/mul/max patterns, a fan-out, the two-layer net) "
                         "the engine's gradients equal the ones derived by hand.")
 def backprop(ctx):
+    """Run each worked example through the engine, compare with the hand-derived gradients, write its
+    drawing (SVG) and step-through (HTML); supported when every example matches."""
     measured, failures, pages = {}, [], []
     for name, example in EXAMPLES.items():
         graph = example.run()

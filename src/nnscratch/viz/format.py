@@ -45,6 +45,7 @@ def _nested(a):
 
 
 def shape_dtype(a) -> str:
+    """The shape and dtype as a node says them: "(1, 3) float32", or "scalar float64" for a 0-d array."""
     a = np.asarray(a)
     return f"{'scalar' if a.ndim == 0 else tuple(a.shape)} {a.dtype}"
 

@@ -95,6 +95,7 @@ class Graph:
 
     # ----- drawing ----------------------------------------------------------------------------
     def collapsed_keys(self, collapse="default"):
+        """The module-call keys drawn as boxes: all for "modules", none for None; "default" is the graph's own."""
         collapse = self.collapse if collapse == "default" else collapse
         return set(self.scopes) if collapse == "modules" else set()
 

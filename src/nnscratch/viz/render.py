@@ -52,11 +52,13 @@ class Box:
 
     @property
     def size(self):
+        """(width, height) in px, from the longest line and the number of lines."""
         width = max(len(text) for text, _ in self.lines) * CHAR_WIDTH + 2 * PAD
         return (max(width, 40.0), len(self.lines) * LINE_HEIGHT + 2 * PAD - 3)
 
 
 def value_box(graph, v):
+    """A value node: name, shape and dtype, value, and (after backward) the gradient and any fan-out sum."""
     t = v.tensor
     lines = [(graph.name_of(v.id), "title")]  # what the step-through's text calls it
     lines.append((fmt.shape_dtype(t.data), "meta"))
@@ -71,6 +73,7 @@ def value_box(graph, v):
 
 
 def op_box(op):
+    """An op node: its gate (with constants such as axis=1) and its backward rule in words."""
     lines = [(op.gate + _constants_text(op.constants), "gate")]
     lines += [(line, "rule") for line in fmt.wrap(op.rule, RULE_WIDTH)]
     return Box(op.id, "op", lines, {"data-gate": op.gate}, op.rule)

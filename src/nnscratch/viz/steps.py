@@ -21,6 +21,7 @@ def _small(a):
 
 
 def forward_frames(graph):
+    """One frame per leaf (its value appears) and per op (its output's value, with the computation)."""
     frames = []
     for nid in graph.order:
         if nid in graph.values:
@@ -56,6 +57,8 @@ def _latest_run(graph):
 
 
 def backward_frames(graph):
+    """The output's frame (dL/dL = 1), then one frame per op in the engine's order of its latest
+    backward, with the chain rule for each input; an input's gradient appears when its last use is in."""
     run = _latest_run(graph)
     if not run:
         return []
