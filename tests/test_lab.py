@@ -25,7 +25,7 @@ def measured(results, name):
 
 def test_every_experiment_writes_its_result_and_figures(results):
     out, all_results = results
-    assert len(all_results) == 13
+    assert len(all_results) == 14
     for name, result in all_results.items():
         saved = json.loads((out / name / "result.json").read_text())
         assert set(saved) >= {"claim", "measured", "verdict", "reason"}

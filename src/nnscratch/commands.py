@@ -33,6 +33,8 @@ VERBS = (  # (verb, help, description)
      "Linear classifier on pixels, HoG, BoW and HoG + BoW; MLP on pixels and on HoG; prints the table and "
      "writes OUT/comparison.md and .json."),
     ("lab", "the lecture's claims as experiments: lab list, lab run NAME|all", None),
+    ("graph", "draw a computational graph: a worked example stepped through, or a trained model on one "
+              "test sample", None),
     ("playground", "train a network live in the browser", None),
 )
 
@@ -305,3 +307,17 @@ def playground(args):
     from .playground import serve
 
     serve(host=args.host, port=args.port, open_browser=not args.no_browser, echo=_echo)
+
+
+def add_graph_arguments(parser):
+    """graph's arguments (they live beside the drawing code, in nnscratch.viz.command)."""
+    from .viz.command import add_graph_arguments as add
+
+    add(parser)
+
+
+def graph(args):
+    """Draw a worked example's or a trained model's computational graph."""
+    from .viz.command import run_graph
+
+    run_graph(args)

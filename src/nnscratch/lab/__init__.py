@@ -5,7 +5,7 @@
     nnscratch lab run all --out lab
 """
 
-from . import dynamics, geometry, practice  # noqa: F401  (each module registers its experiments)
+from . import backprop, dynamics, geometry, practice  # noqa: F401  (each module registers its experiments)
 from .base import EXPERIMENTS, run
 from .index import run_all, write_index
 
