@@ -6,6 +6,7 @@
     nnscratch report RUN               (re)write RUN/report.html
     nnscratch compare                  hand-made features vs end-to-end, as one table
     nnscratch lab list | run NAME|all  the lecture's claims, measured
+    nnscratch sweep SPEC               a grid or random search of runs (local processes or a Dask cluster)
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ def build_parser():
     lab_run.add_argument("--quick", action="store_true", help="small versions, each under 30 s (what the tests run)")
     lab_run.add_argument("--seed", type=non_negative_int, default=0)
     lab_run.add_argument("--out", default="lab", help="the lab folder (default %(default)s)")
+
+    from .sweep import add_sweep_arguments
+
+    add_sweep_arguments(verbs.add_parser("sweep", help="a grid or random search of runs, on local processes or Dask"))
     return parser
 
 

@@ -125,3 +125,9 @@ def lab(args):
     for result in results:
         print(f"{result['name']}: {result['verdict']} ({result['reason']})")
     print(f"index: {Path(args.out) / 'index.html'}")
+
+
+def sweep(args):
+    from .sweep import command
+
+    return command(args)
