@@ -175,3 +175,14 @@ def test_sweep_command_rejects_bad_options_in_the_users_terms(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "missing.toml")]) == 1
     err = capsys.readouterr().err
     assert f"sweep spec {tmp_path / 'missing.toml'} not found; give a .toml or .json file" in err
+
+
+def test_the_shipped_init_x_activation_spec_is_valid_and_crosses_every_init_with_every_activation():
+    from pathlib import Path
+
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "init-x-activation.toml")
+    planned = trials(spec)
+    assert len(planned) == 4 * 3 * 3 and spec.swept == ["init", "activation", "seed"]
+    assert {(t.options["init"], t.options["activation"]) for t in planned} == {
+        (i, a) for i in ("small", "large", "xavier", "kaiming") for a in ("sigmoid", "tanh", "relu")}
+    assert {t.config["model"] for t in planned} == {"mlp:128,128,128,128,128"}
