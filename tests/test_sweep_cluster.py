@@ -122,3 +122,26 @@ def test_a_sweep_interrupted_with_ctrl_c_resumes_and_completes(tmp_path):
     assert_every_trial_done_once(out, 3, 6)
     for folder in (out / "trials").iterdir():
         assert attempts(folder) == (2 if folder.name in started else 1)  # the cut-short ones resumed once
+
+
+def test_sweep_command_sends_trials_to_the_scheduler_given(cluster, tmp_path, capsys):
+    from nnscratch.cli import main
+
+    spec = tmp_path / "small.json"
+    spec.write_text(json.dumps({"base": {**BASE, "epochs": 1, "model": "mlp:16"}, "grid": {"init": ["xavier", "kaiming"]}}))
+    address = cluster.scheduler.address
+    assert main(["sweep", str(spec), "--scheduler", address, "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert "2 trials: 2 done" in capsys.readouterr().out
+    worker_pids = set(cluster.run(os.getpid).values())
+    ran_on = {json.loads((f / "trial.json").read_text())["pid"] for f in (tmp_path / "out" / "trials").iterdir()}
+    assert ran_on <= worker_pids
+
+
+def test_an_unreachable_scheduler_is_named_with_how_to_start_one(tmp_path, capsys):
+    from nnscratch.cli import main
+
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"base": BASE}))
+    assert main(["sweep", str(spec), "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err and "dask scheduler" in err

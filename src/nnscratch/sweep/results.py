@@ -94,6 +94,8 @@ def heatmap(rows, metric, a, b=None):
 
 
 def page(spec, rows, columns):
+    """sweep.html: a heatmap per pair of options that vary (one per option when only one varies),
+    then the table of trials, every value escaped."""
     varying = [n for n in spec.swept if len(_distinct(rows, n)) > 1]
     pairs = list(itertools.combinations(varying, 2)) or [(n, None) for n in varying]
     maps = "".join(heatmap(rows, spec.metric, a, b) for a, b in pairs)

@@ -16,6 +16,8 @@ import time
 import traceback
 from pathlib import Path
 
+from ..atomic import write_bytes_atomic
+
 ERROR_NAME = "error.json"
 TRIAL_NAME = "trial.json"
 SUMMARY_NAME = "summary.json"
@@ -31,7 +33,6 @@ def run_trial(folder, config, offline=False, blas_threads=None):
     {"status": "done" | "finished-before" | "failed", "summary" or "error", "seconds", "host", "pid"}.
 
     blas_threads: when given, BLAS runs with that many threads during the trial (threadpoolctl)."""
-    from ..atomic import write_bytes_atomic
     from ..runs import RunConfig
     from ..train import CHECKPOINT_NAME
 
@@ -41,7 +42,7 @@ def run_trial(folder, config, offline=False, blas_threads=None):
         return {"status": "finished-before", "summary": _summary(folder), "seconds": 0.0, **where}
     folder.mkdir(parents=True, exist_ok=True)
     attempt = _attempts(folder) + 1
-    _write_json(write_bytes_atomic, folder / TRIAL_NAME, {"attempt": attempt, "started": time.time(), **where})
+    _write_json(folder / TRIAL_NAME, {"attempt": attempt, "started": time.time(), **where})
     (folder / ERROR_NAME).unlink(missing_ok=True)
     resume = (folder / CHECKPOINT_NAME).is_file() and (folder / "config.json").is_file()
     started = time.perf_counter()
@@ -50,7 +51,7 @@ def run_trial(folder, config, offline=False, blas_threads=None):
             summary = _train(RunConfig.from_dict(config), folder, resume, offline)
     except Exception as error:  # noqa: BLE001 - a failed trial is recorded, not raised
         message = f"{type(error).__name__}: {error}"
-        _write_json(write_bytes_atomic, folder / ERROR_NAME,
+        _write_json(folder / ERROR_NAME,
                     {"error": message, "traceback": traceback.format_exc(), "attempt": attempt})
         return {"status": "failed", "error": message, "seconds": time.perf_counter() - started, **where}
     summary.pop("report", None)
@@ -78,7 +79,7 @@ def _attempts(folder):
         return 0
 
 
-def _write_json(write_bytes_atomic, path, obj):
+def _write_json(path, obj):
     write_bytes_atomic(path, (json.dumps(obj, indent=2) + "\n").encode())
 
 
