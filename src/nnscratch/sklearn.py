@@ -121,7 +121,6 @@ class _BaseMLP(BaseEstimator):
             value = getattr(self, name)
             ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
             ok = ok and (low <= value if inclusive else low < value) and value < high
-            ok = ok and not (name == "dropout" and value >= 1) and not (name == "momentum" and value >= 1)
             if not ok:
                 side = "[" if inclusive else "("
                 problems.append(f"{name}={value!r}: give a number in {side}{low}, {high})")
