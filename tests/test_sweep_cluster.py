@@ -76,10 +76,14 @@ def test_sweep_on_a_local_dask_cluster_survives_a_killed_worker(cluster, tmp_pat
 
     runner = threading.Thread(target=sweep_in_background)
     runner.start()
-    victim = wait_for_training_trial(out / "trials", time.monotonic() + TIMEOUT)
-    pid = json.loads((victim / "trial.json").read_text())["pid"]
-    assert pid in worker_pids  # the trial runs on a Dask worker process, not here
-    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        victim = wait_for_training_trial(out / "trials", deadline)
+        pid = json.loads((victim / "trial.json").read_text())["pid"]
+        assert pid in worker_pids  # the trial runs on a Dask worker process, not here
+        if not (victim / "summary.json").is_file():  # still mid-trial: kill its worker now
+            os.kill(pid, signal.SIGKILL)
+            break
     runner.join(TIMEOUT)
     assert not runner.is_alive() and "error" not in outcome, outcome.get("error")
     assert [r["status"] for r in outcome["rows"]] == ["done"] * 4
