@@ -7,6 +7,7 @@
     nnscratch compare                  hand-made features vs end-to-end, as one table
     nnscratch lab list | run NAME|all  the lecture's claims, measured
     nnscratch graph EXAMPLE|RUN        see backprop happen: the graph with values and gradients
+    nnscratch sweep SPEC               a grid or random search of runs (local processes or a Dask cluster)
     nnscratch playground               train a network live in the browser (http://127.0.0.1:8000)
 
 Exit status: 0 done, 1 failed (one line on stderr saying what and what to do), 2 usage error,

@@ -35,6 +35,7 @@ VERBS = (  # (verb, help, description)
     ("lab", "the lecture's claims as experiments: lab list, lab run NAME|all", None),
     ("graph", "draw a computational graph: a worked example stepped through, or a trained model on one "
               "test sample", None),
+    ("sweep", "a grid or random search of runs, on local processes or Dask", None),
     ("playground", "train a network live in the browser", None),
 )
 
@@ -321,3 +322,17 @@ def graph(args):
     from .viz.command import run_graph
 
     run_graph(args)
+
+
+def add_sweep_arguments(parser):
+    """sweep's arguments (they live beside the sweep code, in nnscratch.sweep)."""
+    from .sweep import add_sweep_arguments as add
+
+    add(parser)
+
+
+def sweep(args):
+    """Run (or finish) a sweep of training runs."""
+    from .sweep import command
+
+    return command(args)
