@@ -24,6 +24,23 @@ from . import commands
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
+VERBS = (  # (verb, help, description): a new verb is one line here, add_<verb>_arguments and <verb> in commands
+    ("train", "train a classifier and write a run folder with its report",
+     "Train a classifier; writes config.json, metrics.jsonl, checkpoint.npz, model.npz, summary.json and "
+     "report.html into the run folder. One process at a time writes a run folder."),
+    ("evaluate", "evaluate a run or a saved model on a dataset split", None),
+    ("predict", "classify image files (PNG/JPEG need Pillow; NPY does not)", None),
+    ("report", "(re)write RUN/report.html from the run folder", None),
+    ("compare", "hand-made features vs end-to-end: six runs, one table",
+     "Linear classifier on pixels, HoG, BoW and HoG + BoW; MLP on pixels and on HoG; prints the table and "
+     "writes OUT/comparison.md and .json."),
+    ("lab", "the lecture's claims as experiments: lab list, lab run NAME|all", None),
+    ("graph", "draw a computational graph: a worked example stepped through, or a trained model on one "
+              "test sample", None),
+    ("sweep", "a grid or random search of runs, on local processes or Dask", None),
+    ("playground", "train a network live in the browser", None),
+)
+
 
 class Parser(argparse.ArgumentParser):
     """Usage errors are one line naming the problem, and exit 2."""
@@ -38,7 +55,7 @@ def build_parser():
     parser = Parser(prog="nnscratch", description="Neural networks from first principles, in NumPy.")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser, required=True)
     parser.verb_parsers = {}
-    for verb, help_text, description in commands.VERBS:
+    for verb, help_text, description in VERBS:
         sub = verbs.add_parser(verb, help=help_text, description=description or help_text)
         getattr(commands, f"add_{verb}_arguments")(sub)
         parser.verb_parsers[verb] = sub

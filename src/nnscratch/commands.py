@@ -22,24 +22,6 @@ from .tensor import Tensor, no_grad
 from .train import CHECKPOINT_NAME
 from .train import evaluate as evaluate_model
 
-VERBS = (  # (verb, help, description)
-    ("train", "train a classifier and write a run folder with its report",
-     "Train a classifier; writes config.json, metrics.jsonl, checkpoint.npz, model.npz, summary.json and "
-     "report.html into the run folder. One process at a time writes a run folder."),
-    ("evaluate", "evaluate a run or a saved model on a dataset split", None),
-    ("predict", "classify image files (PNG/JPEG need Pillow; NPY does not)", None),
-    ("report", "(re)write RUN/report.html from the run folder", None),
-    ("compare", "hand-made features vs end-to-end: six runs, one table",
-     "Linear classifier on pixels, HoG, BoW and HoG + BoW; MLP on pixels and on HoG; prints the table and "
-     "writes OUT/comparison.md and .json."),
-    ("lab", "the lecture's claims as experiments: lab list, lab run NAME|all", None),
-    ("graph", "draw a computational graph: a worked example stepped through, or a trained model on one "
-              "test sample", None),
-    ("sweep", "a grid or random search of runs, on local processes or Dask", None),
-    ("playground", "train a network live in the browser", None),
-)
-
-
 class UsageError(ValueError):
     """A bad option or combination of options: the CLI prints it as a usage error (exit 2)."""
 
