@@ -26,6 +26,22 @@ PUBLIC_MODULES = [
     "nnscratch.nn.init",
     "nnscratch.optim",
     "nnscratch.optim.schedule",
+    "nnscratch.data",
+    "nnscratch.data.preprocess",
+    "nnscratch.data.augment",
+    "nnscratch.data.toy",
+    "nnscratch.features",
+    "nnscratch.train",
+    "nnscratch.runs",
+    "nnscratch.serialize",
+    "nnscratch.atomic",
+    "nnscratch.commands",
+    "nnscratch.report",
+    "nnscratch.lab",
+    "nnscratch.viz",
+    "nnscratch.sklearn",
+    "nnscratch.sweep",
+    "nnscratch.playground",
 ]
 
 

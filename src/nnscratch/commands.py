@@ -188,6 +188,11 @@ def add_predict_arguments(predict):
 
 
 def predict(args):
+    """Print the top classes of each image (PNG/JPEG/any Pillow mode, or .npy) under a saved model.
+
+    Each image is converted to the model's input with its true range (data.images.read_images),
+    with one line on stderr per change. Raises ModelFileError for a bad model file, ValueError for
+    an unreadable image."""
     model = load(_model_path(args.model))
     classes = model.meta["classes"]
     images = read_images(args.images, input_spec(model.meta, model.preprocess), echo=_echo)

@@ -66,6 +66,7 @@ class Spec:
 
     @property
     def swept(self):
+        """The swept option names, in spec order (grid, then random search), then "seed" when seeds vary."""
         names = list(self.grid) + [k for k in self.random if k not in ("trials", "seed") and k not in self.grid]
         return names + (["seed"] if self.seeds and "seed" not in names else [])
 
