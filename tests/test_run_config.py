@@ -120,3 +120,18 @@ def test_imports_run_one_way_cli_commands_runs():
     for part in (src / "runs").glob("*.py"):
         assert not {"cli", "commands"} & imports_of(part), part
     assert not {"cli", "commands", "runs"} & imports_of(src / "train" / "loop.py")
+
+
+@pytest.mark.parametrize("field, value", [("features", "bow:1"), ("features", "hog,bow:0"), ("preprocess", "pca:0")])
+def test_a_setting_the_library_would_refuse_at_fit_is_refused_before_any_data_loads(field, value):
+    # the transformers check their parameters at fit (scikit-learn's rule), so the config must check them first
+    with pytest.raises(ConfigError) as error:
+        RunConfig(**{field: value}).validate()
+    assert [p.field for p in error.value.problems] == [field]
+
+
+@pytest.mark.parametrize("features", ["hog", "hog:4", "color", "bow:2", "bow:256", "hog,bow:8", "pixels"])
+def test_every_feature_spec_the_config_accepts_builds_valid_extractors(features):
+    RunConfig(features=features, preprocess="none").validate()
+    for extractor in runs.make_features(features, seed=0).extractors:
+        extractor.validate_params()
