@@ -143,11 +143,11 @@ def test_space_warping_separates_xor_and_shows_rings_need_width_3(results):
     assert m["hidden_space_linear_accuracy"] >= 0.95 > m["input_space_linear_accuracy"] + 0.2
     assert all(acc < 1.0 for acc in m["rings_width_2_accuracy_by_depth"].values())  # a homeomorphism can't untangle
     figures = all_results["space-warping"]["figures"]
-    assert {"xor-warped-step-by-step.png", "rings-width-2-vs-3.png"} <= set(figures)
+    assert {"chevrons-warped-step-by-step.png", "rings-width-2-vs-3.png"} <= set(figures)
     if pytest.importorskip("PIL"):
         from PIL import Image
 
-        with Image.open(out / "space-warping" / "xor-warped.gif") as gif:
+        with Image.open(out / "space-warping" / "chevrons-warped.gif") as gif:
             assert gif.format == "GIF" and gif.n_frames > 10
 
 

@@ -13,7 +13,7 @@ from .base import (Part, Verdict, accuracy, experiment, fashion, layers_with_wei
                    pyplot, train)
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky-relu", "elu", "maxout")
-LOSS_CLIP = 5.0  # training-loss panels stop here; a curve above it is clipped and marked
+LOSS_CLIP = 2.6  # training-loss panels stop here (the first loss is ln 10 = 2.3); a curve above is clipped and marked
 
 
 def deep_net(activation, width, depth, seed, init="xavier", d_in=784, d_out=10):
@@ -85,7 +85,7 @@ def activations(ctx):
     axes[0].set(xlabel="layer (1 = nearest the input)", ylabel="‖dL/dW‖ at initialisation (log scale)",
                 title=f"Gradient norm per layer, {depth}-layer nets")
     axes[1].set(xlabel="training step (batch of 64)", ylabel="training loss (cross-entropy, 20-step mean)",
-                ylim=(0, 2.6), title="Training, SGD with momentum 0.9")
+                ylim=(0, LOSS_CLIP), title="Training, SGD with momentum 0.9")
     for ax in axes[:2]:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
@@ -196,9 +196,9 @@ def initialization(ctx):
         net = model(784, [128] * 5, 10, activation="tanh", init=init, seed=ctx.seed)
         curve = train(net, X, y, optimizer="sgd", lr=0.01, epochs=ctx.pick(1, 4), batch_size=64, seed=ctx.seed)
         measured["training_final_loss"][label] = None if curve.diverged else float(np.mean(curve.losses[-20:]))
-        plot_curve(ax, curve, label, clip=LOSS_CLIP, **line_style(i))
+        plot_curve(ax, curve, label, clip=3 * LOSS_CLIP, **line_style(i))
     ax.set(xlabel="training step (batch of 64)", ylabel="training loss (cross-entropy, 20-step mean)",
-           ylim=(0, LOSS_CLIP), title="6-layer tanh net, SGD 0.01: training by initialisation")
+           ylim=(0, 3 * LOSS_CLIP), title="6-layer tanh net, SGD 0.01: training by initialisation")
     ax.legend(title="initialisation")
     ax.grid(alpha=0.3)
     ctx.save(fig, "training-by-init", "Same net and learning rate: the initialisation alone decides whether and how "

@@ -3,8 +3,10 @@
 A tanh layer h = tanh(W·x + b) is three moves of the plane: a linear map (W·x stretches, squishes,
 rotates), a translation (+ b) and a squashing of each coordinate into (−1, 1) (tanh). None of them
 cuts or glues the plane when W is invertible, so the data and a grid drawn on the input move
-together. Two hidden units can untangle XOR this way; no stack of 2-unit layers can pull the inner
-ring out of the outer one (a homeomorphism of the plane keeps one inside the other), three can.
+together. Two hidden units untangle two nested chevrons this way (the squashing folds the region
+above a "V" into a corner of the square, which one line cuts off); no stack of 2-unit layers can
+pull the inner ring out of the outer one (a homeomorphism of the plane keeps one inside the
+other), three can.
 """
 
 from __future__ import annotations
@@ -25,12 +27,24 @@ RING_DEPTHS = (1, 2, 3)
 CLASS_COLOURS = np.array(["tab:blue", "tab:red"])
 
 
-def best_of_restarts(X, y, hidden, restarts, steps, seed):
+def chevrons(n_samples, gap=0.35, noise=0.05, seed=0):
+    """Two nested "V" shapes, x₂ = |x₁| ± gap (+ noise): class 0 the upper V, class 1 the lower.
+
+    No line separates them (the lower V's arms rise above the upper V's tip); two tanh units do,
+    with an invertible W (the two arms' normals). X: (N, 2) float32, y: (N,) int."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.uniform(-1.5, 1.5, n_samples)
+    y = np.arange(n_samples) % 2
+    x2 = np.abs(x1) + np.where(y == 0, gap, -gap) + rng.standard_normal(n_samples) * noise
+    return np.c_[x1, x2].astype(np.float32), y
+
+
+def best_of_restarts(X, y, hidden, restarts, steps, seed, lr=0.03):
     """Gradient descent can stall in a local minimum on these small nets: keep the best of a few starts."""
     best, best_accuracy = None, -1.0
     for restart in range(restarts):
         net = model(2, hidden, 2, activation="tanh", init="xavier", seed=seed + 10 * restart)
-        train(net, X, y, steps=steps, lr=0.03)
+        train(net, X, y, steps=steps, lr=lr)
         score = accuracy(net, X, y)
         if score > best_accuracy:
             best, best_accuracy = net, score
@@ -91,7 +105,7 @@ def warping_figure(plt, X, y, net):
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.6), layout="constrained")
     for i, ax in enumerate(axes):
         draw_stage(ax, data_stages[i], grid_stages[i], y, STAGE_TITLES[i], STAGE_LABELS[i])
-        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_aspect("equal", adjustable="box")
     both = np.concatenate([data_stages[1], data_stages[2]])
     for ax in axes[1:3]:  # shared limits: the translation is seen as a move, not a relabelling of the ticks
         ax.set(xlim=(both[:, 0].min() - 0.5, both[:, 0].max() + 0.5), ylim=(both[:, 1].min() - 0.5, both[:, 1].max() + 0.5))
@@ -151,18 +165,19 @@ def rings_figure(plt, X, y, narrow, wide):
     plane[others[0]], plane[others[1]] = u, v
     plane[a] = np.clip(-(w[others[0]] * u + w[others[1]] * v + c) / w[a], -1.2, 1.2)
     ax3d.plot_surface(*plane, alpha=0.25, color="k")
-    ax3d.set(xlabel="h₁", ylabel="h₂", zlabel="h₃")
+    ax3d.set(xlabel="h₁", ylabel="h₂", zlabel="h₃", xticks=[-1, 0, 1], yticks=[-1, 0, 1], zticks=[-1, 0, 1])
     ax3d.set_title("width 3: hidden space, split by a plane", fontsize=9)
     return fig
 
 
 @experiment("space-warping", "A hidden layer warps the input space: with two tanh units, classes that no straight "
-                             "line separates in the input (XOR) become separable by a line in hidden space; rings "
-                             "need a third unit: width 2 cannot separate them at any depth, width 3 can.")
+                             "line separates in the input (two nested chevrons) become separable by a line in "
+                             "hidden space; rings need a third unit: width 2 cannot separate them at any depth, "
+                             "width 3 can.")
 def space_warping(ctx):
-    X, y = toy.xor(ctx.pick(300, 600), noise=0.2, seed=ctx.seed)
-    X = X.astype(np.float32)
-    restarts, steps = ctx.pick(5, 10), ctx.pick(1500, 3000)
+    X, y = chevrons(ctx.pick(300, 600), seed=ctx.seed)
+    # few steps: enough to separate, before growing weights push every point into tanh's flat ends
+    restarts, steps = ctx.pick(3, 5), ctx.pick(200, 300)
     net, hidden_accuracy = best_of_restarts(X, y, [2], restarts, steps, ctx.seed)
     input_linear = model(2, [], 2, seed=ctx.seed)
     train(input_linear, X, y, steps=ctx.pick(400, 1000), lr=0.05)
@@ -170,18 +185,20 @@ def space_warping(ctx):
                 "hidden_space_linear_accuracy": hidden_accuracy}
     plt = pyplot()
     fig, data_stages, grid_stages = warping_figure(plt, X, y, net)
-    ctx.save(fig, "xor-warped-step-by-step", "Follow the grid: W·x shears and stretches it, + b slides it, tanh "
-                                             "squashes it into the square, and there one straight line (dashed) "
-                                             "splits the XOR classes that no line splits in the input.")
+    ctx.save(fig, "chevrons-warped-step-by-step", "Follow the grid: W·x rotates and stretches it, + b slides it, "
+                                                  "tanh squashes it into the square, folding the region above the "
+                                                  "V into a corner that one straight line (dashed) cuts off.")
     gif = animation_gif(plt, data_stages, grid_stages, y)
     if gif is not None:
-        ctx.save_file("xor-warped.gif", gif, "The same four stages, moved between smoothly: the plane is "
+        ctx.save_file("chevrons-warped.gif", gif, "The same four stages, moved between smoothly: the plane is "
                                              "stretched and squished, never cut.")
 
     R, r = toy.rings(ctx.pick(300, 600), noise=0.05, seed=ctx.seed)
     R = R.astype(np.float32)
-    narrow_by_depth = {d: best_of_restarts(R, r, [2] * d, ctx.pick(3, 6), steps, ctx.seed) for d in RING_DEPTHS}
-    wide = best_of_restarts(R, r, [3], ctx.pick(3, 6), steps, ctx.seed)
+    ring_steps, ring_restarts = ctx.pick(800, 1500), ctx.pick(2, 3)  # ring nets need longer than the chevrons
+    narrow_by_depth = {d: best_of_restarts(R, r, [2] * d, ring_restarts, ring_steps, ctx.seed, lr=0.05)
+                       for d in RING_DEPTHS}
+    wide = best_of_restarts(R, r, [3], ring_restarts, ring_steps, ctx.seed, lr=0.05)
     measured["rings_width_2_accuracy_by_depth"] = {str(d): acc for d, (_, acc) in narrow_by_depth.items()}
     measured["rings_width_3_accuracy"] = wide[1]
     narrow = max(narrow_by_depth.values(), key=lambda pair: pair[1])
@@ -192,7 +209,7 @@ def space_warping(ctx):
     gain = hidden_accuracy - measured["input_space_linear_accuracy"]
     by_depth = ", ".join(f"depth {d} {acc:.2f}" for d, acc in measured["rings_width_2_accuracy_by_depth"].items())
     parts = [
-        Part("with two tanh units XOR becomes separable by a line in hidden space",
+        Part("with two tanh units the chevrons become separable by a line in hidden space",
              hidden_accuracy >= 0.95 and gain > 0.05,
              f"a line separates {hidden_accuracy:.2f} of the points in hidden space vs "
              f"{measured['input_space_linear_accuracy']:.2f} in input space"),
@@ -201,5 +218,5 @@ def space_warping(ctx):
         Part("width 3 can", wide[1] >= SEPARATED, f"width 3: {wide[1]:.2f}",
              "gradient descent from these starts did not find the separating lift"),
     ]
-    return Verdict(parts, measured, key_number=f"XOR in hidden space {hidden_accuracy:.2f}; rings: width 2 "
+    return Verdict(parts, measured, key_number=f"chevrons in hidden space {hidden_accuracy:.2f}; rings: width 2 "
                                                f"{narrow[1]:.2f}, width 3 {wide[1]:.2f}")

@@ -39,7 +39,8 @@ def text_overlaps(fig, tolerance=1.0):
 
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    texts = [t for t in fig.findobj(Text) if id(t) not in _all_tick_labels(fig)] + _drawn_tick_labels(fig)
+    tick_labels = _all_tick_labels(fig)
+    texts = [t for t in fig.findobj(Text) if id(t) not in tick_labels] + _drawn_tick_labels(fig)
     boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts
              if t.get_visible() and t.get_text().strip()]
     overlaps = []
