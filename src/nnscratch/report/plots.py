@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 
-TEMPLATE_LIMIT = 64
+TEMPLATE_LIMIT = 40  # four rows of ten
 SMOOTHING = 0.6  # TensorBoard's default weight for the exponential moving average of a logged scalar
 
 
@@ -54,14 +54,20 @@ def text_overlaps(fig, tolerance=1.0):
 
 
 def _axes_axis(fig):
+    """The x, y (and z) axis of every Axes whose axis lines and labels are drawn (not `ax.axis("off")`)."""
     for ax in fig.axes:
+        if not ax.axison or not ax.get_visible():
+            continue
         yield from (getattr(ax, name) for name in ("xaxis", "yaxis", "zaxis") if hasattr(ax, name))
 
 
 def _all_tick_labels(fig):
     """Every tick label object, drawn or not (matplotlib keeps labels of ticks outside the view)."""
-    return {id(label) for axis in _axes_axis(fig) for tick in axis.get_major_ticks() + axis.get_minor_ticks()
-            for label in (tick.label1, tick.label2)}
+    labels = set()
+    for ax in fig.axes:
+        for axis in (getattr(ax, name) for name in ("xaxis", "yaxis", "zaxis") if hasattr(ax, name)):
+            labels.update(id(label) for tick in axis.majorTicks + axis.minorTicks for label in (tick.label1, tick.label2))
+    return labels
 
 
 def _drawn_tick_labels(fig):
