@@ -127,7 +127,7 @@ def test_no_text_overlaps_in_any_report_figure(run_copy, monkeypatch):
 
     monkeypatch.setattr(plots, "png", checked)
     write_report(run_copy)
-    assert len(drawn) >= 7 and not overlaps, overlaps
+    assert len(drawn) >= 6 and not overlaps, overlaps
 
 
 def test_wrong_images_show_probabilities_to_three_digits(run_copy, monkeypatch):
@@ -143,7 +143,7 @@ def test_wrong_images_show_probabilities_to_three_digits(run_copy, monkeypatch):
 
 def test_report_is_self_contained(trained_run):  # noqa: F811
     page = (trained_run / "report.html").read_text()
-    assert page.count("data:image/png;base64,") >= 7
+    assert page.count("data:image/png;base64,") >= 6
     assert "http://" not in page and "https://" not in page  # nothing to fetch
     for heading in HEADINGS:
         assert f"<h2>{heading}</h2>" in page
@@ -213,4 +213,4 @@ def test_report_renders_in_headless_chromium_with_every_section(trained_run, tmp
                          capture_output=True, timeout=120, text=True).stdout
     for key, heading in zip(SECTION_IDS, HEADINGS):
         assert f'<section id="{key}"><h2>{heading}</h2>' in dom
-    assert dom.count("<img") >= 7 and "Precision, recall and F1 per class" in dom
+    assert dom.count("<img") >= 6 and "Precision, recall and F1 per class" in dom

@@ -128,13 +128,16 @@ def _read_derived(path, reader, skip):
 
 
 def _read_metrics(path, skip):
-    """(epoch records, step records) of metrics.jsonl; a damaged line ends the log there, with a warning."""
+    """(epoch records, step records) of metrics.jsonl. A damaged line after good ones ends the log there,
+    with a warning (a run killed mid-write leaves half a line); a log with no good line is damaged."""
     epochs, steps = [], []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         try:
             record = json.loads(line)
             (epochs if record["type"] == "epoch" else steps).append(record)
         except (json.JSONDecodeError, KeyError, TypeError):
+            if not epochs and not steps:
+                raise ValueError(f"line {number} is not a metrics record") from None
             skip(f"{path.name} line {number} is damaged; the curves stop at the line before it")
             break
     if not epochs and not steps:
