@@ -116,7 +116,30 @@ def test_best_epoch_is_the_lowest_validation_loss_or_the_kept_one():
     assert report_html.best_epoch(report_html.RunFiles(Path("r"), {}, None, epochs=[{"val_loss": None}])) is None
 
 
+def add_step_records(run):
+    """Step lines as fit logs them every 50 steps (the tiny run is too short to have any)."""
+    with open(run / "metrics.jsonl", "a") as log:
+        for step in range(50, 1001, 50):
+            log.write(json.dumps({"type": "step", "step": step, "epoch": 1 + step // 400,
+                                  "loss": 2.3 / (1 + step / 200), "lr": 0.05 if step < 500 else 0.005}) + "\n")
+
+
+def test_training_shows_the_loss_per_logged_step_and_the_best_epoch(run_copy):
+    add_step_records(run_copy)
+    page = write_report(run_copy).read_text()
+    assert 'alt="loss per step"' in page and 'alt="learning rate"' in page
+    epochs = [json.loads(line) for line in (run_copy / "metrics.jsonl").read_text().splitlines()
+              if json.loads(line)["type"] == "epoch"]
+    best = int(np.argmin([e["val_loss"] for e in epochs])) + 1
+    assert f"Best epoch: {best} (marked" in page
+
+
+def test_smoothing_is_tensorboards_debiased_moving_average():
+    np.testing.assert_allclose(plots.smoothed([1.0, 0.0, 0.0], weight=0.5), [1.0, 1 / 3, 1 / 7])
+
+
 def test_no_text_overlaps_in_any_report_figure(run_copy, monkeypatch):
+    add_step_records(run_copy)
     overlaps, drawn = [], []
     original = plots.png
 
@@ -127,7 +150,7 @@ def test_no_text_overlaps_in_any_report_figure(run_copy, monkeypatch):
 
     monkeypatch.setattr(plots, "png", checked)
     write_report(run_copy)
-    assert len(drawn) >= 6 and not overlaps, overlaps
+    assert len(drawn) >= 8 and not overlaps, overlaps
 
 
 def test_wrong_images_show_probabilities_to_three_digits(run_copy, monkeypatch):
