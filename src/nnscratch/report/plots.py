@@ -135,7 +135,7 @@ def confusion(matrix, classes):
     shown = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(shown, ax=ax, label="test images")
     ticks = range(len(classes))
-    ax.set_xticks(ticks, classes, rotation=45, ha="right")
+    ax.set_xticks(ticks, classes, rotation=90)  # upright boxes: a rotated label's box would cover its neighbour's
     ax.set_yticks(ticks, classes)
     ax.set(xlabel="predicted class", ylabel="true class", title="Confusion matrix (test)")
     threshold = matrix.max() / 2
