@@ -71,10 +71,13 @@ def write_index(out):
     sections = [f'<section id="{name}"><h2>{html.escape(name)}</h2><p><b>Claim.</b> {html.escape(r["claim"])}</p>'
                 f'<p>Verdict: {_verdict(r["verdict"])}</p>{_parts(r)}{_figures(name, r)}'
                 f'<p><a href="{name}/result.json">measured numbers</a></p></section>' for name, r in results.items()]
+    quick = [name for name, r in results.items() if r.get("quick")]
+    note = (f"<p><b>Measured with <code>--quick</code></b> (smaller data and fewer steps) for: {', '.join(quick)}; "
+            f"<code>nnscratch lab run all --out DIR</code> measures at full size.</p>" if quick else "")
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>nnscratch lab</title>"
             f"<style>{STYLE}</style></head><body><h1>nnscratch lab: the lecture's claims, measured</h1>"
             "<p>A claim is <b>supported</b> when every part of it holds in the measurements, <b>mixed</b> when "
-            "some do, <b>not supported</b> when none do.</p>"
+            "some do, <b>not supported</b> when none do.</p>" + note
             + _summary_table(results) + "".join(sections) + "</body></html>")
     write_bytes_atomic(out / "index.html", page.encode())
     return out / "index.html"
