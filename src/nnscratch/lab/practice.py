@@ -35,8 +35,8 @@ def preprocessing(ctx):
                            "final_loss": None if curve.diverged else float(np.mean(curve.losses[-20:])),
                            "test_accuracy": accuracy(net, te, y_test), "diverged": curve.diverged,
                            "diverged_at_step": curve.diverged_at}
-        plot_curve(ax, curve, label, clip=3.0, **line_style(i))
-    ax.set(xlabel="training step (batch of 64)", ylabel="training loss (cross-entropy, 20-step mean)", ylim=(0, 3),
+        plot_curve(ax, curve, label, clip=4.0, **line_style(i))
+    ax.set(xlabel="training step (batch of 64)", ylabel="training loss (cross-entropy, 20-step mean)", ylim=(0, 4),
            title="Same network (784-128-10) and learning rate (SGD 0.01), different inputs")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
