@@ -65,7 +65,7 @@ def test_every_verdict_is_the_one_its_own_parts_give(results):
             assert part["numbers"] in saved["reason"]
             assert any(ch.isdigit() for ch in part["numbers"]), f"{name}: a part decided without numbers"
             if not part["holds"]:
-                assert part["why_not"] or name == "learning-rate", f"{name}: a failing part says nothing of why"
+                assert part["why_not"], f"{name}: a failing part says nothing of why"
 
 
 def test_no_text_overlaps_in_any_lab_figure(results):

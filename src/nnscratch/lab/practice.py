@@ -300,7 +300,9 @@ def features_vs_end_to_end(ctx):
     parts = [
         Part("hand-made features let a linear classifier do much better than on raw pixels", gain >= 0.02,
              f"linear on HoG {measured['linear on HoG']:.3f} vs on pixels {measured['linear on pixels']:.3f} "
-             f"({gain:+.3f}; much better: ≥ +0.02)"),
+             f"({gain:+.3f}; much better: ≥ +0.02)",
+             f"on {len(X)} training images and {epochs} epochs HoG's gain over pixels stays under what \"much "
+             f"better\" asks; the full run trains on 60,000 images"),
         Part("an MLP learns its own features and does better still", mlp_margin > 0,
              f"MLP on pixels {measured['MLP on pixels']:.3f} vs the best linear on features ({best_feature}) "
              f"{measured[best_feature]:.3f} ({mlp_margin:+.3f})",
