@@ -100,10 +100,11 @@ def test_text_overlaps_finds_overlapping_titles_and_passes_apart_ones():
     plt = plots.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(6, 2.5))
     axes[0].set_title("a long title that runs into its neighbour's")
-    axes[1].set_title("the neighbour")
+    axes[1].set_title("the neighbour", loc="left")
     assert plots.text_overlaps(fig)
     fig.suptitle("on top")
     axes[0].set_title("apart")
+    axes[1].set_title("")
     fig.set_layout_engine("constrained")
     assert plots.text_overlaps(fig) == []
     plt.close(fig)
