@@ -1,16 +1,28 @@
-"""Assembling report.html from a run folder: every figure embedded, nothing fetched."""
+"""Assembling report.html from a run folder: every figure embedded, nothing fetched.
+
+`write_report(run)` reads the folder (`read_run`), builds one section per question a reader asks
+(how did training go, how good is it per class, what is the model, what does it look for, where is
+it wrong, how was it configured) and writes the page atomically. The run's *source* files
+(config.json, model.npz) must be readable; a missing or damaged *derived* file (metrics.jsonl,
+summary.json, evaluation.npz) only skips the sections built from it, with a one-line warning.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
 import json
+import sys
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic import write_bytes_atomic
 from . import plots
+from .classification import classification_report, report_rows
+from .model_summary import input_features, model_summary
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -18,93 +30,279 @@ h1 { margin-bottom: 0.2rem; } .sub { color: #666; margin-top: 0; }
 .figures { display: flex; flex-wrap: wrap; gap: 1rem; }
 .figures figure { margin: 0; } img { max-width: 100%; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; } td, th { padding: 0.25rem 0.8rem; border-bottom: 1px solid #ddd; text-align: left; }
-.big { font-size: 2rem; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.big { font-size: 2rem; font-weight: 600; } .skipped { color: #9a6700; }
 """
+EVALUATION_KEYS = ("probabilities", "labels", "confusion_matrix", "wrong_index", "wrong_images")
 
 
+def _warn_on_stderr(message):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+@dataclass
+class RunFiles:
+    """What a report is made of: the source files (always there) and the derived ones (None when unusable)."""
+
+    folder: Path
+    config: dict
+    model: object
+    summary: dict | None = None
+    epochs: list | None = None
+    steps: list | None = None
+    evaluation: dict | None = None
+    warnings: list = field(default_factory=list)
+
+    @property
+    def classes(self):
+        return list(self.model.meta["classes"])
+
+
+# ----- reading the run folder ------------------------------------------------------------------------
+def read_run(run_dir, warn=_warn_on_stderr):
+    """Read a run folder for the report. Raises FileNotFoundError / ValueError, each one sentence naming
+    the folder or file, when it is not a run or a source file is missing or damaged; calls `warn` once
+    per derived file that is missing or damaged (its sections are then skipped)."""
+    folder = Path(run_dir)
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder} does not exist; give the folder a training run wrote "
+                                f"(`nnscratch train --out FOLDER`)")
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a run folder; give the folder `nnscratch train --out` wrote")
+    if not (folder / "config.json").is_file() and not (folder / "model.npz").is_file():
+        raise ValueError(f"{folder} is not a run folder: it has neither config.json nor model.npz "
+                         f"(a run folder is what `nnscratch train --out FOLDER` writes)")
+    model = _read_model(folder)
+    run = RunFiles(folder, _read_config(folder, model, warn), model)
+
+    def skip(message):
+        run.warnings.append(message)
+        warn(message)
+
+    run.summary = _read_derived(folder / "summary.json", lambda p: json.loads(p.read_text()), skip)
+    metrics = _read_derived(folder / "metrics.jsonl", lambda p: _read_metrics(p, skip), skip)
+    if metrics is not None:
+        run.epochs, run.steps = metrics
+    run.evaluation = _read_derived(folder / "evaluation.npz", _read_evaluation, skip)
+    return run
+
+
+def _read_model(folder):
+    from ..serialize import load
+
+    path = folder / "model.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the run has not finished; finish it with "
+                                f"`nnscratch train --out {folder} --resume`")
+    try:
+        return load(path)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} cannot be read as a model ({error}); restore it or train the run again") from None
+
+
+def _read_config(folder, model, warn):
+    path = folder / "config.json"
+    if not path.is_file():
+        warn(f"{path} is missing; the report uses the configuration saved inside model.npz")
+        return dict(model.meta.get("config", {}))
+    try:
+        config = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is damaged (not valid JSON: {error}); restore it, or delete it to let the "
+                         f"report use the copy inside model.npz") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is damaged (a JSON object of settings was expected); restore it")
+    return config
+
+
+def _read_derived(path, reader, skip):
+    """reader(path), or None after one warning when the derived file is missing or damaged."""
+    if not path.is_file():
+        skip(f"{path.name} is missing in {path.parent}; the sections built from it are skipped")
+        return None
+    try:
+        return reader(path)
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as error:
+        skip(f"{path.name} in {path.parent} is damaged ({error}); the sections built from it are skipped")
+        return None
+
+
+def _read_metrics(path, skip):
+    """(epoch records, step records) of metrics.jsonl. A damaged line after good ones ends the log there,
+    with a warning (a run killed mid-write leaves half a line); a log with no good line is damaged."""
+    epochs, steps = [], []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        try:
+            record = json.loads(line)
+            (epochs if record["type"] == "epoch" else steps).append(record)
+        except (json.JSONDecodeError, KeyError, TypeError):
+            if not epochs and not steps:
+                raise ValueError(f"line {number} is not a metrics record") from None
+            skip(f"{path.name} line {number} is damaged; the curves stop at the line before it")
+            break
+    if not epochs and not steps:
+        raise ValueError("it holds no metrics")
+    return epochs, steps
+
+
+def _read_evaluation(path):
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in EVALUATION_KEYS}
+
+
+# ----- the sections ----------------------------------------------------------------------------------
 def _img(png_bytes, alt):
     data = base64.b64encode(png_bytes).decode()
     return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
 
 
-def _table(rows, header=None):
+def _table(rows, header=None, numeric_from=None):
+    def cell(i, c):
+        klass = ' class="num"' if numeric_from is not None and i >= numeric_from else ""
+        return f"<td{klass}>{html.escape(str(c))}</td>"
+
     head = "<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>" if header else ""
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f"<table>{head}{body}</table>"
 
 
-def _read_metrics(run_dir):
-    epochs, steps = [], []
-    path = run_dir / "metrics.jsonl"
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            (epochs if record["type"] == "epoch" else steps).append(record)
-    return epochs, steps
+def _section(key, heading, body):
+    return f'<section id="{key}"><h2>{html.escape(heading)}</h2>{body}</section>'
 
 
-def write_report(run_dir):
-    """Write RUN/report.html from the run folder's files; returns its path."""
-    from ..serialize import load
+def _skipped(what, filename):
+    return f'<p class="skipped">Skipped: {html.escape(filename)} is missing or damaged, so {what} cannot be shown.</p>'
 
-    run_dir = Path(run_dir)
-    config = json.loads((run_dir / "config.json").read_text())
-    summary = json.loads((run_dir / "summary.json").read_text())
-    epochs, steps = _read_metrics(run_dir)
-    model = load(run_dir / "model.npz")
-    classes = model.meta["classes"]
-    sample_shape = tuple(model.meta["sample_shape"])
-    evaluation = np.load(run_dir / "evaluation.npz", allow_pickle=False)
 
-    sections = [f"<h1>nnscratch run: {html.escape(run_dir.name)}</h1>",
-                f'<p class="sub">{html.escape(config["model"])} on {html.escape(config["dataset"])}, '
-                f'{summary["epochs_run"]} epochs</p>',
-                f'<p>Test accuracy <span class="big">{summary["test_accuracy"]:.4f}</span> '
-                f'&nbsp; test loss {summary["test_loss"]:.4f} &nbsp; '
-                f'training time {summary["timings"]["train_seconds"]:.1f} s</p>']
-
-    series = {k: [e[k] for e in epochs] for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy")}
-    rate_points = [(s["step"], s["lr"]) for s in steps]
-    figures = [
-        _img(plots.curves({"train": series["train_loss"], "validation": series["val_loss"]}, "Loss", "loss"),
-             "loss curves"),
-        _img(plots.curves({"train": series["train_accuracy"], "validation": series["val_accuracy"]},
-                          "Accuracy", "accuracy"), "accuracy curves"),
-    ]
-    if rate_points:
-        figures.append(_img(plots.learning_rate(*zip(*rate_points)), "learning rate"))
-    sections.append('<h2>Training</h2><div class="figures">' + "".join(figures) + "</div>")
-
-    per_class = [summary["per_class_accuracy"][c] for c in classes]
-    sections.append('<h2>Test results</h2><div class="figures">'
-                    + _img(plots.confusion(evaluation["confusion_matrix"], classes), "confusion matrix")
-                    + _img(plots.per_class([a or 0 for a in per_class], classes), "per-class accuracy") + "</div>")
-    sections.append(_table([(c, "n/a" if a is None else f"{a:.4f}") for c, a in zip(classes, per_class)],
-                           header=("class", "accuracy")))
-
-    first = next((m for m in model.modules() if hasattr(m, "weight") and m.weight.ndim == 2), None)
-    if first is not None and first.weight.shape[0] == int(np.prod(sample_shape)) and len(sample_shape) >= 2:
-        sections.append("<h2>What the first layer looks for</h2>"
-                        + _img(plots.templates(first.weight.data, sample_shape, classes), "templates"))
+def header_section(run):
+    config, summary = run.config, run.summary
+    lines = [f"<h1>nnscratch run: {html.escape(run.folder.name)}</h1>",
+             f'<p class="sub">{html.escape(str(config.get("model", "?")))} on '
+             f'{html.escape(str(config.get("dataset", "?")))}'
+             + (f', {summary["epochs_run"]} epochs' if summary else "") + "</p>"]
+    if summary:
+        lines.append(f'<p>Test accuracy <span class="big">{summary["test_accuracy"]:.4f}</span> &nbsp; test loss '
+                     f'{summary["test_loss"]:.4f} &nbsp; training time {summary["timings"]["train_seconds"]:.1f} s</p>')
     else:
-        sections.append("<h2>What the first layer looks for</h2><p>Not drawn: the first layer does not "
-                        "read raw pixels (its inputs are features or PCA components).</p>")
+        lines.append(_skipped("the headline numbers", "summary.json"))
+    return "\n".join(lines)
 
-    wrong = evaluation["wrong_index"]
-    if len(wrong):
-        probabilities, labels = evaluation["probabilities"], evaluation["labels"]
-        titles = [f"true {classes[labels[i]]}\npred {classes[probabilities[i].argmax()]} "
-                  f"{probabilities[i].max():.2f}" for i in wrong]
-        images = evaluation["wrong_images"]
-        if images.ndim == 4 or images.ndim == 3:
-            sections.append("<h2>Most confidently wrong test images</h2>"
-                            + _img(plots.image_grid(images, titles, "Confidently wrong"), "confidently wrong"))
 
-    sections.append("<h2>Configuration</h2>" + _table(sorted(config.items()), header=("setting", "value")))
-    sections.append("<h2>Summary</h2><pre>" + html.escape(json.dumps(summary, indent=2)) + "</pre>")
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>nnscratch report: "
-            f"{html.escape(run_dir.name)}</title><style>{STYLE}</style></head><body>"
+def best_epoch(run):
+    """The epoch whose weights the run kept (early stopping), else the lowest validation loss; None without validation."""
+    if run.summary and run.summary.get("best_epoch"):
+        return int(run.summary["best_epoch"])
+    losses = [e.get("val_loss") for e in run.epochs or []]
+    if losses and all(v is not None for v in losses):
+        return int(np.argmin(losses)) + 1
+    return None
+
+
+def training_section(run):
+    if run.epochs is None:
+        return _section("training", "Training", _skipped("the training curves", "metrics.jsonl"))
+    series = {k: [e.get(k) for e in run.epochs] for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy")}
+    best = best_epoch(run)
+    figures = []
+    if run.steps:
+        figures.append(_img(plots.step_losses([s["step"] for s in run.steps],
+                                              [s.get("batch_loss", s["loss"]) for s in run.steps]), "loss per step"))
+    figures += [_img(plots.curves({"train": series["train_loss"], "validation": series["val_loss"]},
+                                  "Loss per epoch", "loss (cross-entropy)", best), "loss curves"),
+                _img(plots.curves({"train": series["train_accuracy"], "validation": series["val_accuracy"]},
+                                  "Accuracy per epoch", "accuracy (share of images)", best), "accuracy curves")]
+    if run.steps:
+        figures.append(_img(plots.learning_rate([s["step"] for s in run.steps], [s["lr"] for s in run.steps]),
+                            "learning rate"))
+    note = f"<p>Best epoch: {best} (marked by the dotted green line).</p>" if best else ""
+    return _section("training", "Training", note + '<div class="figures">' + "".join(figures) + "</div>")
+
+
+def results_section(run):
+    if run.evaluation is None:
+        return _section("test-results", "Test results", _skipped("the test results", "evaluation.npz"))
+    matrix, classes = run.evaluation["confusion_matrix"], run.classes
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.diag(matrix) / matrix.sum(axis=1)
+    report = classification_report(matrix, classes)
+    table = _table(report_rows(report, classes), header=("class", "precision", "recall", "F1", "support"),
+                   numeric_from=1)
+    return _section("test-results", "Test results",
+                    '<div class="figures">' + _img(plots.confusion(matrix, classes), "confusion matrix")
+                    + _img(plots.per_class(np.nan_to_num(per_class), classes), "per-class accuracy") + "</div>"
+                    + f"<h3>Precision, recall and F1 per class</h3><p>Accuracy {report['accuracy']:.4f} on "
+                    f"{report['macro avg']['support']} test images.</p>" + table)
+
+
+def model_section(run):
+    rows, total = model_summary(run.model)
+    return _section("model", "Model", _table(rows + [("total", "", total)], header=("layer", "output shape", "parameters"),
+                                             numeric_from=2))
+
+
+def graph_section(run):
+    """THE PLACE FOR THE MODEL'S COMPUTATIONAL GRAPH: `nnscratch.viz.model_graph_html(model, sample)`
+    (the viz package) draws it; until that package is installed the section is left out."""
+    try:
+        from ..viz import model_graph_html
+    except ImportError:
+        return "<!-- computational graph: nnscratch.viz.model_graph_html(model, sample) goes here -->"
+    sample = np.zeros((1, input_features(run.model)), dtype=np.float32)
+    return _section("graph", "Computational graph", model_graph_html(run.model, sample))
+
+
+def templates_section(run):
+    sample_shape = tuple(run.model.meta["sample_shape"])
+    first = next((m for m in run.model.modules() if getattr(m, "weight", None) is not None and m.weight.ndim == 2), None)
+    if first is not None and first.weight.shape[0] == int(np.prod(sample_shape)) and len(sample_shape) >= 2:
+        body = _img(plots.templates(first.weight.data, sample_shape, run.classes), "templates")
+    else:
+        body = ("<p>Not drawn: the first layer does not read raw pixels (its inputs are features or PCA "
+                "components).</p>")
+    return _section("templates", "What the first layer looks for", body)
+
+
+def wrong_section(run):
+    if run.evaluation is None:
+        return _section("wrong", "Most confidently wrong test images", _skipped("the wrong images", "evaluation.npz"))
+    evaluation, classes = run.evaluation, run.classes
+    wrong, probabilities, labels = evaluation["wrong_index"], evaluation["probabilities"], evaluation["labels"]
+    images = evaluation["wrong_images"]
+    if not len(wrong):
+        return _section("wrong", "Most confidently wrong test images", "<p>No test image was misclassified.</p>")
+    if images.ndim not in (3, 4):
+        return _section("wrong", "Most confidently wrong test images", "<p>Not drawn: the inputs are not images.</p>")
+    titles = [f"true: {classes[labels[i]]}\npred: {classes[probabilities[i].argmax()]}\n"
+              f"p(pred) = {probabilities[i].max():.3f}\np(true) = {probabilities[i][labels[i]]:.3f}" for i in wrong]
+    return _section("wrong", "Most confidently wrong test images", _img(plots.image_grid(images, titles), "confidently wrong"))
+
+
+def configuration_section(run):
+    body = _table(sorted(run.config.items()), header=("setting", "value"))
+    if run.summary:
+        body += "<h3>Summary</h3><pre>" + html.escape(json.dumps(run.summary, indent=2)) + "</pre>"
+    return _section("configuration", "Configuration", body)
+
+
+SECTIONS = (header_section, training_section, results_section, model_section, graph_section, templates_section,
+            wrong_section, configuration_section)
+
+
+def render_page(run, sections):
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>nnscratch report: "
+            f"{html.escape(run.folder.name)}</title><style>{STYLE}</style></head><body>"
             + "\n".join(sections) + "</body></html>")
-    path = run_dir / "report.html"
-    write_bytes_atomic(path, page.encode())
+
+
+def write_report(run_dir, *, warn=_warn_on_stderr):
+    """Write RUN/report.html from the run folder's files; returns its path.
+
+    Raises FileNotFoundError / ValueError (one sentence naming the folder or file) when `run_dir` is
+    not a run folder or its config.json / model.npz is missing or damaged. A missing or damaged
+    metrics.jsonl, summary.json or evaluation.npz skips its sections and calls `warn(message)` once
+    (default: one "warning: ..." line on stderr).
+    """
+    run = read_run(run_dir, warn)
+    path = run.folder / "report.html"
+    write_bytes_atomic(path, render_page(run, [section(run) for section in SECTIONS]).encode())
     return path
