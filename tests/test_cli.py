@@ -77,6 +77,7 @@ def test_train_prints_the_test_accuracy_and_the_report(fashion_env, tmp_path, ca
     assert main(["train", "--model", "linear", "--epochs", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"test accuracy [01]\.\d{4} \(test loss", out) and f"report: {tmp_path / 'r' / 'report.html'}" in out
+    assert re.search(r"\) after 1 epoch, \d+ s\n", out)  # not "1 epochs"
 
 
 def test_resume_continues_a_finished_run_with_its_saved_configuration(trained_run, fashion_env, capsys):
@@ -84,6 +85,7 @@ def test_resume_continues_a_finished_run_with_its_saved_configuration(trained_ru
     assert main(["train", "--out", str(trained_run), "--resume", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert "resuming" in captured.err
+    assert re.search(r"\) after 3 epochs, \d+ s\n", captured.out)
     assert json.loads((trained_run / "summary.json").read_text())["test_accuracy"] == before
 
 

@@ -82,6 +82,8 @@ def test_missing_files_list_every_place_and_both_remedies(monkeypatch, tmp_path)
     assert "$NNSCRATCH_DATA (unset)" in message and ".cache/nnscratch/fashion-mnist" in message
     assert str(tmp_path / "sys") in message
     assert "download=True" in message and "apt-get install dataset-fashion-mnist" in message
+    # in Python terms: the call that downloads, not a hint about the command line
+    assert "To get it, run with download=True or " in message and "nnscratch train" not in message
 
 
 def test_nnscratch_data_is_searched_first(monkeypatch, tmp_path):

@@ -142,8 +142,13 @@ def train(args):
         summary = train_run(config, out, resume=args.resume, offline=args.offline,
                             progress=False if args.quiet else None, echo=_echo, callbacks=callbacks)
     print(f"test accuracy {summary['test_accuracy']:.4f} (test loss {summary['test_loss']:.4f}) "
-          f"after {summary['epochs_run']} epochs, {summary['timings']['train_seconds']:.0f} s")
+          f"after {_count(summary['epochs_run'], 'epoch')}, {summary['timings']['train_seconds']:.0f} s")
     print(f"report: {summary['report']}")
+
+
+def _count(n, noun):
+    """'1 epoch', '3 epochs': a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 # ----- evaluate, predict, report ------------------------------------------------------------------

@@ -57,7 +57,7 @@ def load(name, split="train", *, root=None, download=False, progress=None):
 
 
 def _not_found_message(meta, remote, root):
-    ways = ["run with download=True (nnscratch train downloads when asked)"]
+    ways = ["run with download=True"]  # the CLI's describe_error says "run without --offline"
     if meta.debian_package:
         ways.append(f"`apt-get install {meta.debian_package}`")
     return (f"{meta.name}: {remote.name} not found in: {describe_places(meta, root)}. "
