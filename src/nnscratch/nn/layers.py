@@ -127,3 +127,26 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Unflatten(Module):
+    """Split axis `dim` into `unflattened_size`, as PyTorch's: Unflatten(1, (1, 28, 28)) makes
+    (N, 28, 28) or (N, 784) images into the (N, 1, 28, 28) a Conv2d reads. Raises ValueError when
+    the sizes do not multiply to the axis's length."""
+
+    def __init__(self, dim, unflattened_size):
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+        dim = self.dim % x.ndim
+        if int(np.prod(x.shape[dim:])) != int(np.prod(self.unflattened_size)):
+            raise ValueError(f"Unflatten({self.dim}, {self.unflattened_size}) got input of shape {tuple(x.shape)}; "
+                             f"the axes from {self.dim} on must hold {int(np.prod(self.unflattened_size))} values")
+        return x.reshape(*x.shape[:dim], *self.unflattened_size)
+
+    def config(self):
+        return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
