@@ -59,7 +59,8 @@ def build_parser():
                              description="Train a classifier; writes config.json, metrics.jsonl, checkpoint.npz, "
                                          "model.npz, summary.json and report.html into the run folder.")
     train.add_argument("--dataset", default=defaults.dataset, choices=list(data.DATASETS))
-    train.add_argument("--model", default=defaults.model, help="'linear' or 'mlp:W1,W2,...' (default %(default)s)")
+    train.add_argument("--model", default=defaults.model,
+                       help="'linear', 'mlp:W1,W2,...', 'cnn:C1,C2[,fcH]' or 'cnn1d:C1,C2' (default %(default)s)")
     train.add_argument("--activation", default=defaults.activation, choices=list(ACTIVATIONS))
     train.add_argument("--init", default=defaults.init,
                        help=f"{', '.join(['normal', 'small', 'large', 'xavier', 'glorot', 'kaiming'])} or "

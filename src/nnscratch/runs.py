@@ -21,6 +21,7 @@ from . import data, nn, optim
 from .atomic import write_bytes_atomic, write_npz
 from .data import augment as augmentation
 from .data import preprocess as preprocessing
+from .nn import zoo
 from .serialize import save
 from .train import evaluate, fit
 
@@ -85,9 +86,12 @@ class RunConfig:
 
 
 def parse_model(spec):
-    """"linear" -> []; "mlp:512,256" -> [512, 256] (the hidden widths)."""
+    """"linear" -> []; "mlp:512,256" -> [512, 256] (the hidden widths); "cnn:32,64" and "cnn1d:..." ->
+    nn.zoo.parse_cnn's (kind, conv widths, hidden widths)."""
     if spec == "linear":
         return []
+    if spec.partition(":")[0] in zoo.KINDS:
+        return zoo.parse_cnn(spec)
     kind, _, widths = spec.partition(":")
     try:
         hidden = [int(w) for w in widths.split(",")] if kind == "mlp" and widths else None
@@ -100,7 +104,13 @@ def parse_model(spec):
 
 
 def build_model(config, in_features, n_classes):
-    """Flatten, then Linear + activation (+ Dropout) per hidden width, then a Linear to the classes."""
+    """Flatten, then Linear + activation (+ Dropout) per hidden width, then a Linear to the classes;
+    or a CNN (nn.zoo.cnn_layers) for "cnn:..."/"cnn1d:..." specs. in_features: an int, or one sample's shape."""
+    if config.model.partition(":")[0] in zoo.KINDS:
+        if isinstance(in_features, (int, np.integer)):
+            raise ValueError(f"--model {config.model} needs the samples' shape, not just their size")
+        return zoo.cnn_layers(config.model, in_features, n_classes, config)
+    in_features = in_features if isinstance(in_features, (int, np.integer)) else int(np.prod(in_features))
     layers, width, seed = [nn.Flatten()], in_features, config.seed
     for i, hidden in enumerate(parse_model(config.model)):
         if config.activation == "maxout":
@@ -269,8 +279,7 @@ def train_run(config, out_dir, *, resume=False, offline=False, progress=None, ec
         val = (pre.transform(X_val), y_val)
     augment = make_augment(config.augment, X.shape[1:], config.seed)
     train_inputs = X if augment is not None else pre.transform(X)
-    in_features = int(np.prod(pre.transform(X[:2]).shape[1:]))
-    model = build_model(config, in_features, len(info.classes))
+    model = build_model(config, pre.transform(X[:2]).shape[1:], len(info.classes))
     optimizer_kwargs = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
     optimizer = optim.OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr,
                                                    weight_decay=config.weight_decay, **optimizer_kwargs)

@@ -25,7 +25,7 @@ MODULES = {
     name: getattr(nn, name)
     for name in ("Sequential", "Linear", "Maxout", "Flatten", "Identity", "Dropout", "Step", "Sigmoid",
                  "Tanh", "ReLU", "LeakyReLU", "ELU", "Softmax", "LogSoftmax",
-                 "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "BatchNorm1d", "BatchNorm2d", "Unflatten")
+                 "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "BatchNorm1d", "BatchNorm2d", "Unflatten", "Permute")
 }
 
 

@@ -150,3 +150,23 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Permute(Module):
+    """Reorder the axes: Permute((0, 3, 1, 2)) makes channels-last (N, H, W, C) images the
+    (N, C, H, W) a Conv2d reads (as torchvision.ops.Permute). dims: one index per axis, batch first."""
+
+    def __init__(self, dims):
+        self.dims = tuple(int(d) for d in dims)
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+        if x.ndim != len(self.dims):
+            raise ValueError(f"Permute{self.dims} got input of shape {tuple(x.shape)}; it expects {len(self.dims)} axes")
+        return x.transpose(*self.dims)
+
+    def config(self):
+        return {"dims": list(self.dims)}
+
+    def extra_repr(self):
+        return f"dims={self.dims}"
