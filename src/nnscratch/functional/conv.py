@@ -1,11 +1,11 @@
 """Convolution as one matrix product: im2col, a GEMM, col2im (CS231n's "implementation as matrix
 multiplication"; Chellapilla et al., 2006).
 
-Forward copies every receptive field of the (padded) input into one row of a column matrix
-`cols: (N·Ho·Wo, C·kh·kw)`, so the convolution is `cols @ Wᵀ + b` with the filters as the rows of
-`W: (O, C·kh·kw)`. Backward is the linear gate's rule on that product — dW = gᵀ @ cols,
-db = Σ g, dcols = g @ W — and col2im adds each row of dcols back onto the input positions it was
-copied from (a copy's gradient is a sum). Conv1d is the same computation with a height of one.
+Forward copies every receptive field of the (padded) input into one column of a matrix
+`cols: (C·kh·kw, N·Ho·Wo)`, so the convolution is `W @ cols + b` with the filters as the rows of
+`W: (O, C·kh·kw)`. Backward is the linear gate's rule on that product — dW = g @ colsᵀ,
+db = Σ g, dcols = Wᵀ @ g — and col2im adds each column of dcols back onto the input positions it
+was copied from (a copy's gradient is a sum). Conv1d is the same computation with a height of one.
 
 The column matrix is the biggest array of a CNN step; a `ColumnBuffer` held by the layer lends
 the same memory to every batch (a batch's columns, reused), and backward checks that no later
@@ -53,43 +53,45 @@ class ColumnBuffer:
 
 
 def im2col(x, kernel, stride, padding, out=None):
-    """The receptive fields of x: (N, C, H, W) as rows: (N·Ho·Wo, C·kh·kw), each row ordered (c, i, j)
-    like a filter's weights. `out`, if given, receives them (no new array)."""
+    """The receptive fields of x: (N, C, H, W) as the columns of cols: (C·kh·kw, N·Ho·Wo); column
+    (n, p, q) is window (p, q) of image n, ordered (c, i, j) like a filter's weights. `out`, if given,
+    receives them (no new array). Columns, not rows, so the copy and col2im's adds run along
+    contiguous output rows (Wo), and the GEMM's result is already channel-major."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, Ho, Wo, kh, kw), a view
     n, c, ho, wo = windows.shape[:4]
     if out is None:
-        out = np.empty((n * ho * wo, c * kh * kw), x.dtype)
-    np.copyto(out.reshape(n, ho, wo, c, kh, kw), windows.transpose(0, 2, 3, 1, 4, 5))
+        out = np.empty((c * kh * kw, n * ho * wo), x.dtype)
+    np.copyto(out.reshape(c, kh, kw, n, ho, wo), windows.transpose(1, 4, 5, 0, 2, 3))
     return out
 
 
 def col2im(cols, x_shape, kernel, stride, padding):
-    """The adjoint of im2col: each row's entries are added back onto the input positions they were
-    copied from (overlapping windows add up). cols: (N·Ho·Wo, C·kh·kw) -> (N, C, H, W)."""
+    """The adjoint of im2col: each column's entries are added back onto the input positions they were
+    copied from (overlapping windows add up). cols: (C·kh·kw, N·Ho·Wo) -> (N, C, H, W)."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     n, c, h, w = x_shape
     ho, wo = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
-    fields = cols.reshape(n, ho, wo, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, kh, kw, Ho, Wo)
-    padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
+    fields = cols.reshape(c, kh, kw, n, ho, wo)
+    padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), cols.dtype)  # channel-major, like the columns
     for i in range(kh):  # one strided add per kernel offset: kh·kw whole-array operations
         for j in range(kw):
-            padded[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += fields[:, :, i, j]
-    return padded[:, :, ph : ph + h, pw : pw + w]
+            padded[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += fields[:, i, j]
+    return padded[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
 
 
 class Conv2dFunction(Function):
-    """y = conv2d(x, W) + b as one GEMM: x: (N, C, H, W), W: (O, C, kh, kw), b: (O,) or absent;
+    """y = conv2d(x, W) + b as one GEMM, W @ cols: x: (N, C, H, W), W: (O, C, kh, kw), b: (O,) or absent;
     y: (N, O, Ho, Wo) with Ho = ⌊(H + 2·ph − kh) / sh⌋ + 1 (likewise Wo), in W's dtype.
 
     Constants: stride, padding (pairs), buffer (a ColumnBuffer or None).
     """
 
     name = "conv2d"
-    rule = ("a conv gate is a linear gate on the unrolled receptive fields: dW = gᵀ @ cols, db = Σ g, "
-            "and dx adds g @ W back onto every input pixel each window copied (col2im)")
+    rule = ("a conv gate is a linear gate on the unrolled receptive fields: dW = g @ colsᵀ, db = Σ g, "
+            "and dx adds Wᵀ @ g back onto every input pixel each window copied (col2im)")
 
     def forward(self, x, weight, bias=None, *, stride=(1, 1), padding=(0, 0), buffer=None):
         if x.ndim != 4 or x.shape[1] != weight.shape[1]:
@@ -103,14 +105,14 @@ class Conv2dFunction(Function):
         if ho < 1 or wo < 1:
             raise ValueError(f"conv2d: a {kh}x{kw} kernel does not fit an input of {h}x{w} with padding {padding}; "
                              f"pad the input or use a smaller kernel")
-        out = buffer.take(n * ho * wo, weight[0].size, x.dtype) if buffer is not None else None
+        out = buffer.take(weight[0].size, n * ho * wo, x.dtype) if buffer is not None else None
         cols = im2col(x, (kh, kw), stride, padding, out)
         self.generation = buffer.generation if buffer is not None else None
         self.save(x, weight, cols)
-        y = cols @ weight.reshape(out_c, -1).T  # the one GEMM: (N·Ho·Wo, C·kh·kw) @ (C·kh·kw, O)
+        y = weight.reshape(out_c, -1) @ cols  # the one GEMM: (O, C·kh·kw) @ (C·kh·kw, N·Ho·Wo)
         if bias is not None:
-            y += bias
-        return np.ascontiguousarray(y.reshape(n, ho, wo, out_c).transpose(0, 3, 1, 2))
+            y += bias[:, None]
+        return np.ascontiguousarray(y.reshape(out_c, n, ho, wo).transpose(1, 0, 2, 3))
 
     def backward(self, grad):
         return self._gradients(grad, self.constants.get("stride", (1, 1)), self.constants.get("padding", (0, 0)))
@@ -122,11 +124,11 @@ class Conv2dFunction(Function):
         if buffer is not None and buffer.generation != self.generation:  # a later forward reused the memory
             cols = im2col(x, kernel, stride, padding)
         needs = self.needs_grad
-        g = grad.transpose(0, 2, 3, 1).reshape(-1, weight.shape[0])  # (N·Ho·Wo, O)
+        g = grad.transpose(1, 0, 2, 3).reshape(weight.shape[0], -1)  # (O, N·Ho·Wo), like y
         w2 = weight.reshape(weight.shape[0], -1)
-        dx = col2im(g @ w2, x.shape, kernel, stride, padding) if needs[0] else None
-        dw = (g.T @ cols).reshape(weight.shape) if needs[1] else None
-        db = g.sum(axis=0) if len(needs) > 2 and needs[2] else None
+        dx = col2im(w2.T @ g, x.shape, kernel, stride, padding) if needs[0] else None
+        dw = (g @ cols.T).reshape(weight.shape) if needs[1] else None
+        db = g.sum(axis=1) if len(needs) > 2 and needs[2] else None
         return dx, dw, db
 
 
@@ -136,8 +138,8 @@ class Conv1dFunction(Conv2dFunction):
     Constants: stride, padding (ints), buffer."""
 
     name = "conv1d"
-    rule = ("a conv1d gate is a conv2d gate of height one: dW = gᵀ @ cols, db = Σ g, "
-            "dx adds g @ W back onto every position each window copied")
+    rule = ("a conv1d gate is a conv2d gate of height one: dW = g @ colsᵀ, db = Σ g, "
+            "dx adds Wᵀ @ g back onto every position each window copied")
 
     def forward(self, x, weight, bias=None, *, stride=1, padding=0, buffer=None):
         if x.ndim != 3 or weight.ndim != 3:

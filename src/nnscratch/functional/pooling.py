@@ -29,7 +29,7 @@ def _offsets(x_shape, kernel, stride):
 
 class MaxPool2dFunction(Function):
     """y[n, c, p, q] = the max of x over window (p, q): x: (N, C, H, W) -> y: (N, C, Ho, Wo).
-    Ties go to the first offset in row-major order. Constants: kernel, stride (pairs)."""
+    Ties go to the first offset in row-major order (as PyTorch's). Constants: kernel, stride (pairs)."""
 
     name = "maxpool2d"
     rule = "a max gate routes the gradient to the winner: each window's gradient goes to its largest input"
@@ -37,22 +37,21 @@ class MaxPool2dFunction(Function):
     def forward(self, x, *, kernel, stride):
         _, slices = _offsets(x.shape, kernel, stride)
         best = x[slices[0][1]].copy()
-        winner = np.zeros(best.shape, np.uint16)
-        for k, where in slices[1:]:
-            candidate = x[where]
-            better = candidate > best
-            np.copyto(best, candidate, where=better)
-            winner[better] = k
-        self.save(winner)
-        self.x_shape, self.x_dtype = x.shape, x.dtype
+        for _, where in slices[1:]:
+            np.maximum(best, x[where], out=best)
+        self.save(x, best)
         return best
 
     def backward(self, grad):
-        (winner,) = self.saved
-        _, slices = _offsets(self.x_shape, self.constants["kernel"], self.constants["stride"])
-        dx = np.zeros(self.x_shape, grad.dtype)
-        for k, where in slices:  # overlapping windows (stride < kernel) add up, as a copy's gradient does
-            dx[where] += np.where(winner == k, grad, 0)
+        x, best = self.saved
+        _, slices = _offsets(x.shape, self.constants["kernel"], self.constants["stride"])
+        dx = np.zeros(x.shape, grad.dtype)
+        routed = np.zeros(best.shape, bool)  # windows whose winner was already found (ties: the first)
+        for _, where in slices:  # overlapping windows (stride < kernel) add up, as a copy's gradient does
+            winner = x[where] == best
+            winner &= ~routed
+            routed |= winner
+            dx[where] += np.where(winner, grad, 0)
         return (dx,)
 
 
