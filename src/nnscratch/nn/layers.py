@@ -130,9 +130,9 @@ class Dropout(Module):
 
 
 class Unflatten(Module):
-    """Split axis `dim` into `unflattened_size`, as PyTorch's: Unflatten(1, (1, 28, 28)) makes
-    (N, 28, 28) or (N, 784) images into the (N, 1, 28, 28) a Conv2d reads. Raises ValueError when
-    the sizes do not multiply to the axis's length."""
+    """Split axis `dim` into `unflattened_size`, as PyTorch's: Unflatten(1, (1, 28)) makes (N, 28, 28)
+    images the (N, 1, 28, 28) a Conv2d reads; Unflatten(1, (1, 28, 28)) does so for rows (N, 784).
+    Raises ValueError when the sizes do not multiply to the axis's length."""
 
     def __init__(self, dim, unflattened_size):
         self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
@@ -140,10 +140,10 @@ class Unflatten(Module):
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
         dim = self.dim % x.ndim
-        if int(np.prod(x.shape[dim:])) != int(np.prod(self.unflattened_size)):
+        if x.shape[dim] != int(np.prod(self.unflattened_size)):
             raise ValueError(f"Unflatten({self.dim}, {self.unflattened_size}) got input of shape {tuple(x.shape)}; "
-                             f"the axes from {self.dim} on must hold {int(np.prod(self.unflattened_size))} values")
-        return x.reshape(*x.shape[:dim], *self.unflattened_size)
+                             f"axis {self.dim} must hold {int(np.prod(self.unflattened_size))} values")
+        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
 
     def config(self):
         return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}

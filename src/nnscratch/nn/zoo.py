@@ -53,7 +53,7 @@ def _input_layers(kind, sample_shape):
         if len(shape) == 2:
             return [], shape[0], shape[1:]
     elif len(shape) == 2:
-        return [Unflatten(1, (1,) + shape)], 1, shape
+        return [Unflatten(1, (1, shape[0]))], 1, shape
     elif len(shape) == 3 and shape[2] in (1, 3, 4):
         return [Permute((0, 3, 1, 2))], shape[2], shape[:2]
     needs = "signals (N, L)" if kind == "cnn1d" else "images (N, H, W) or (N, H, W, C)"
