@@ -325,4 +325,4 @@ def write_evaluation(path, result, labels, images):
     worst = wrong[np.argsort(-confidence[wrong])][:WRONG_EXAMPLES]
     write_npz(path, {"probabilities": result.probabilities.astype(np.float32), "labels": labels,
                      "confusion_matrix": result.confusion_matrix, "wrong_index": worst,
-                     "wrong_images": images[worst]})
+                     "wrong_images": images[worst], "example_image": images[:1]})

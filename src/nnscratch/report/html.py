@@ -43,6 +43,30 @@ def _read_metrics(run_dir):
     return epochs, steps
 
 
+def _convolution_sections(model, evaluation):
+    """For a CNN: the first conv layer's filters, and the maps its block (conv, BN, activation) makes
+    of the first test image (kept in evaluation.npz as example_image)."""
+    from .. import nn, no_grad
+
+    layers = list(getattr(model, "layers", ()))
+    first = next((i for i, m in enumerate(layers) if isinstance(m, (nn.Conv2d, nn.Conv1d))), None)
+    if first is None:
+        return []
+    parts = [_img(plots.conv_filters(layers[first].weight.data), "first-layer filters")]
+    if "example_image" in evaluation.files:
+        image = evaluation["example_image"]
+        x = model.preprocess.transform(image) if model.preprocess is not None else image
+        model.eval()
+        with no_grad():
+            for i, layer in enumerate(layers):  # up to the first block's pooling: conv, BN, activation
+                if i > first and isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d, nn.MaxPool1d)):
+                    break
+                x = layer(x)
+        block = x.numpy()[0] if hasattr(x, "numpy") else np.asarray(x)[0]
+        parts.append(_img(plots.feature_maps(image[0], block), "feature maps of a test image"))
+    return ["<h2>What the convolutions see</h2><div class=\"figures\">" + "".join(parts) + "</div>"]
+
+
 def write_report(run_dir):
     """Write RUN/report.html from the run folder's files; returns its path."""
     from ..serialize import load
@@ -89,6 +113,8 @@ def write_report(run_dir):
     else:
         sections.append("<h2>What the first layer looks for</h2><p>Not drawn: the first layer does not "
                         "read raw pixels (its inputs are features or PCA components).</p>")
+
+    sections += _convolution_sections(model, evaluation)
 
     wrong = evaluation["wrong_index"]
     if len(wrong):
