@@ -169,3 +169,48 @@ def test_conv_functions_name_their_gate_and_rule():
     assert out._ctx.name == "conv2d" and "col2im" in out._ctx.rule
     assert out._ctx.constants["stride"] == (1, 1)
     assert ColumnBuffer().generation == 0
+
+
+# ----- the model factory and the CLI -------------------------------------------------------------
+from nnscratch.runs import RunConfig, build_model, parse_model  # noqa: E402
+from test_cli import fake_fashion  # noqa: E402, F401  (the fixture with a tiny Fashion-MNIST)
+
+
+def test_cnn_specs_build_conv_bn_relu_pool_blocks_from_the_sample_shape():
+    model = build_model(RunConfig(model="cnn:8,16,fc32"), (28, 28), 10)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Unflatten", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU",
+                     "MaxPool2d", "Flatten", "Linear", "ReLU", "Linear"]
+    assert model[10].in_features == 16 * 7 * 7 and model(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
+    colour = build_model(RunConfig(model="cnn:4"), (32, 32, 3), 10)
+    assert type(colour[0]).__name__ == "Permute" and colour(np.zeros((1, 32, 32, 3), np.float32)).shape == (1, 10)
+    signal = build_model(RunConfig(model="cnn1d:8,8"), (40,), 10)
+    assert type(signal[1]).__name__ == "Conv1d" and signal(np.zeros((3, 40), np.float32)).shape == (3, 10)
+
+
+@pytest.mark.parametrize("spec, shape, message", [
+    ("cnn:", (28, 28), "'cnn:32,64'"), ("cnn:32,fc", (28, 28), "fcN"), ("cnn:fc64,32", (28, 28), "conv widths"),
+    ("cnn:8", (1296,), "use an mlp for feature vectors"), ("cnn1d:8", (32, 32, 3), "signals (N, L)"),
+    ("cnn:8,8,8,8,8", (28, 28), "fewer conv widths"),
+])
+def test_bad_cnn_specs_and_shapes_are_explained(spec, shape, message):
+    with pytest.raises(ValueError) as error:
+        parse_model(spec)
+        build_model(RunConfig(model=spec), shape, 10)
+    assert message in str(error.value)
+
+
+def test_train_cnn_writes_a_run_whose_model_reloads_and_whose_report_shows_the_filters(fake_fashion, tmp_path):  # noqa: F811
+    from nnscratch import data
+    from nnscratch.cli import main
+
+    folder, entry = fake_fashion
+    run = tmp_path / "cnn"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(data.DATASETS, "fashion-mnist", entry)
+        mp.setenv("NNSCRATCH_DATA", str(folder.parent))
+        mp.setenv("HOME", str(tmp_path / "home"))
+        assert main(["train", "--model", "cnn:4,8", "--epochs", "1", "--out", str(run), "--offline", "--quiet"]) == 0
+    model = ns.load(run / "model.npz")
+    assert isinstance(model[1], nn.Conv2d) and model[1].weight.shape == (4, 1, 3, 3)
+    assert "<h2>What the convolutions see</h2>" in (run / "report.html").read_text()
