@@ -26,6 +26,13 @@ PUBLIC_MODULES = [
     "nnscratch.nn.init",
     "nnscratch.optim",
     "nnscratch.optim.schedule",
+    "nnscratch.functional.conv",
+    "nnscratch.functional.pooling",
+    "nnscratch.functional.normalization",
+    "nnscratch.nn.conv",
+    "nnscratch.nn.pooling",
+    "nnscratch.nn.normalization",
+    "nnscratch.nn.zoo",
 ]
 
 

@@ -46,6 +46,7 @@ class ColumnBuffer:
         self.generation = 0
 
     def take(self, rows, cols, dtype):
+        """A (rows, cols) array of `dtype` in the buffer's memory (grown only when too small)."""
         if self.array.dtype != dtype or self.array.size < rows * cols:
             self.array = np.empty(rows * cols, dtype)
         self.generation += 1
