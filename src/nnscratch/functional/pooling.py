@@ -84,6 +84,7 @@ class MaxPool1dFunction(MaxPool2dFunction):
     height 1), the 2-D gate on a height of one."""
 
     name = "maxpool1d"
+    rule = "a max gate routes the gradient to the winner: each window's gradient goes to its largest input position"
 
     def forward(self, x, *, kernel, stride):
         if x.ndim != 3:
