@@ -98,8 +98,8 @@ def parse_model(spec):
     except ValueError:
         hidden = None
     if not hidden or min(hidden) < 1:
-        raise ValueError(f"unknown model {spec!r}; use 'linear' or 'mlp:W1,W2,...' with positive widths, "
-                         f"e.g. 'mlp:512,256'")
+        raise ValueError(f"unknown model {spec!r}; use 'linear', 'mlp:W1,W2,...' with positive widths "
+                         f"(e.g. 'mlp:512,256'), 'cnn:C1,C2[,fcH]' or 'cnn1d:C1,C2'")
     return hidden
 
 
