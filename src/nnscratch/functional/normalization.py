@@ -55,7 +55,8 @@ class BatchNormFunction(Function):
                                  f"of shape {x.shape}; use a larger batch, or call model.eval() to use the "
                                  f"running statistics")
             mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            centred = x - _per_channel(mean, x.ndim)
+            var = np.square(centred).mean(axis=axes)  # the centred copy is reused for x̂ below
             if training and running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
@@ -65,8 +66,10 @@ class BatchNormFunction(Function):
         else:
             mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
             self.batch_stats = False
+            centred = x - _per_channel(mean, x.ndim)
         inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype)
-        x_hat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
+        x_hat = centred
+        x_hat *= _per_channel(inv_std, x.ndim)
         self.save(x_hat, inv_std, weight)
         return x_hat * _per_channel(weight, x.ndim) + _per_channel(bias, x.ndim)
 

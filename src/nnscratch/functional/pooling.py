@@ -45,13 +45,19 @@ class MaxPool2dFunction(Function):
     def backward(self, grad):
         x, best = self.saved
         _, slices = _offsets(x.shape, self.constants["kernel"], self.constants["stride"])
-        dx = np.zeros(x.shape, grad.dtype)
+        kernel, stride = self.constants["kernel"], self.constants["stride"]
+        tiles = kernel == stride and x.shape[-2] % kernel[0] == 0 and x.shape[-1] % kernel[1] == 0
+        # windows that tile x exactly cover each input once: write each offset's share, no zero-fill or sum
+        dx = np.empty(x.shape, grad.dtype) if tiles else np.zeros(x.shape, grad.dtype)
         routed = np.zeros(best.shape, bool)  # windows whose winner was already found (ties: the first)
-        for _, where in slices:  # overlapping windows (stride < kernel) add up, as a copy's gradient does
+        for _, where in slices:
             winner = x[where] == best
             winner &= ~routed
             routed |= winner
-            dx[where] += np.where(winner, grad, 0)
+            if tiles:
+                np.multiply(grad, winner, out=dx[where])
+            else:  # overlapping windows (stride < kernel) add up, as a copy's gradient does
+                dx[where] += grad * winner
         return (dx,)
 
 
