@@ -114,7 +114,8 @@ def test_evaluate_predict_and_report_verbs(trained_run, fashion_env, tmp_path, c
 @pytest.mark.parametrize("argv, message", [
     (["train", "--lr", "-1"], "argument --lr: it must be a positive number, got -1"),
     (["train", "--activation", "swish"], "invalid choice: 'swish'"),
-    (["train", "--model", "cnn:3"], "unknown model 'cnn:3'; use 'linear' or 'mlp:W1,W2,...'"),
+    (["train", "--model", "rnn:3"], "unknown model 'rnn:3'; use 'linear', 'mlp:W1,W2,...'"),
+    (["train", "--model", "cnn:3,x"], "unknown model 'cnn:3,x'; a CNN is 'cnn:C1,C2,...'"),
     (["train", "--preprocess", "pca:x"], "unknown preprocessing 'pca:x'; choose one of standardize, pca:N"),
     (["train", "--augment", "rotate"], "unknown augmentation 'rotate'; choose from flip, crop, scale, jitter"),
     (["train", "--augment", "flip:2"], "unknown augmentation 'flip:2'"),

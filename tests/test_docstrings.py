@@ -42,6 +42,13 @@ PUBLIC_MODULES = [
     "nnscratch.sklearn",
     "nnscratch.sweep",
     "nnscratch.playground",
+    "nnscratch.functional.conv",
+    "nnscratch.functional.pooling",
+    "nnscratch.functional.normalization",
+    "nnscratch.nn.conv",
+    "nnscratch.nn.pooling",
+    "nnscratch.nn.normalization",
+    "nnscratch.nn.zoo",
 ]
 
 

@@ -75,7 +75,7 @@ def add_train_arguments(train):
     d = RunConfig()
     add = train.add_argument
     add("--dataset", choices=list(data.DATASETS), help=f"(default {d.dataset})")
-    add("--model", help=f"'linear' or 'mlp:W1,W2,...' (default {d.model})")
+    add("--model", help=f"'linear', 'mlp:W1,W2,...', 'cnn:C1,C2[,fcH]' or 'cnn1d:C1,C2' (default {d.model})")
     add("--activation", choices=list(ACTIVATION_NAMES), help=f"(default {d.activation})")
     add("--init", help=f"normal, small, large, xavier, glorot, kaiming or normal:STD (default {d.init})")
     add("--dropout", type=number, help=f"dropout after each hidden layer, in [0, 1) (default {d.dropout})")

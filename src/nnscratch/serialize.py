@@ -35,7 +35,8 @@ FORMAT_VERSION = 1
 MODULES = {
     name: getattr(nn, name)
     for name in ("Sequential", "Linear", "Maxout", "Flatten", "Identity", "Dropout", "Step", "Sigmoid",
-                 "Tanh", "ReLU", "LeakyReLU", "ELU", "Softmax", "LogSoftmax")
+                 "Tanh", "ReLU", "LeakyReLU", "ELU", "Softmax", "LogSoftmax",
+                 "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "BatchNorm1d", "BatchNorm2d", "Unflatten", "Permute")
 }
 
 GiB, MiB = 2**30, 2**20

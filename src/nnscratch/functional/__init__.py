@@ -13,6 +13,7 @@ from .activations import (
     ELUFunction, LeakyReLUFunction, LogSoftmaxFunction, ReLUFunction, SigmoidFunction, SoftmaxFunction,
     StepFunction, TanhFunction, elu, identity, leaky_relu, log_softmax, relu, sigmoid, softmax, step, tanh,
 )
+from .conv import Conv1dFunction, Conv2dFunction, conv1d, conv2d
 from .linear import LinearFunction, flatten, linear
 from .losses import (
     BinaryCrossEntropyWithLogitsFunction,
@@ -25,6 +26,8 @@ from .losses import (
     l1_loss,
     mse_loss,
 )
+from .normalization import BatchNormFunction, batch_norm
+from .pooling import AvgPool2dFunction, MaxPool1dFunction, MaxPool2dFunction, avg_pool2d, max_pool1d, max_pool2d
 
 Tensor.relu, Tensor.sigmoid, Tensor.tanh = relu, sigmoid, tanh
 Tensor.softmax, Tensor.log_softmax = softmax, log_softmax
@@ -36,4 +39,6 @@ __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "elu", "flatten", "gaussian_nll_loss", "hinge_loss",
     "identity", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "relu", "sigmoid", "softmax",
     "step", "tanh",
+    "AvgPool2dFunction", "BatchNormFunction", "Conv1dFunction", "Conv2dFunction", "MaxPool1dFunction",
+    "MaxPool2dFunction", "avg_pool2d", "batch_norm", "conv1d", "conv2d", "max_pool1d", "max_pool2d",
 ]

@@ -9,9 +9,12 @@ import sys
 from .. import functional
 from . import init
 from .activations import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
-from .layers import Dropout, Flatten, Identity, Linear, Maxout
+from .conv import Conv1d, Conv2d
+from .layers import Dropout, Flatten, Identity, Linear, Maxout, Permute, Unflatten
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, HingeLoss, L1Loss, MSELoss
-from .module import Module, ModuleList, Parameter, Sequential, architecture
+from .module import Buffer, Module, ModuleList, Parameter, Sequential, architecture
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AvgPool2d, MaxPool1d, MaxPool2d
 
 sys.modules[__name__ + ".functional"] = functional
 
@@ -20,4 +23,5 @@ __all__ = [
     "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module", "ModuleList",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "architecture", "functional",
     "init",
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Buffer", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "Permute", "Unflatten",
 ]

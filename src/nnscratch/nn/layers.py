@@ -127,3 +127,46 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Unflatten(Module):
+    """Split axis `dim` into `unflattened_size`, as PyTorch's: Unflatten(1, (1, 28)) makes (N, 28, 28)
+    images the (N, 1, 28, 28) a Conv2d reads; Unflatten(1, (1, 28, 28)) does so for rows (N, 784).
+    Raises ValueError when the sizes do not multiply to the axis's length."""
+
+    def __init__(self, dim, unflattened_size):
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+        dim = self.dim % x.ndim
+        if x.shape[dim] != int(np.prod(self.unflattened_size)):
+            raise ValueError(f"Unflatten({self.dim}, {self.unflattened_size}) got input of shape {tuple(x.shape)}; "
+                             f"axis {self.dim} must hold {int(np.prod(self.unflattened_size))} values")
+        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
+
+    def config(self):
+        return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Permute(Module):
+    """Reorder the axes: Permute((0, 3, 1, 2)) makes channels-last (N, H, W, C) images the
+    (N, C, H, W) a Conv2d reads (as torchvision.ops.Permute). dims: one index per axis, batch first."""
+
+    def __init__(self, dims):
+        self.dims = tuple(int(d) for d in dims)
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+        if x.ndim != len(self.dims):
+            raise ValueError(f"Permute{self.dims} got input of shape {tuple(x.shape)}; it expects {len(self.dims)} axes")
+        return x.transpose(*self.dims)
+
+    def config(self):
+        return {"dims": list(self.dims)}
+
+    def extra_repr(self):
+        return f"dims={self.dims}"

@@ -24,6 +24,17 @@ class Parameter(Tensor):
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
 
 
+class Buffer(Tensor):
+    """A tensor a module keeps and saves but does not learn (BatchNorm's running statistics), as
+    PyTorch's `nn.Buffer`: requires_grad is off; `state_dict` and `load_state_dict` include it."""
+
+    def __init__(self, data, dtype=None, name=None):
+        super().__init__(data, requires_grad=False, dtype=dtype, name=name)
+
+    def __repr__(self):
+        return f"Buffer(shape={self.shape}, dtype={self.dtype})"
+
+
 class Module:
     """Base class: subclasses set parameters and sub-modules as attributes and define `forward`.
 
@@ -70,6 +81,14 @@ class Module:
         """Every Parameter of this module and its sub-modules, once each, in a fixed order (a list)."""
         return [p for _, p in self.named_parameters()]
 
+    def named_buffers(self, prefix=""):
+        """(dotted name, Buffer) for this module's buffers, then its children's."""
+        for name, value in vars(self).items():
+            if isinstance(value, Buffer):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child.named_buffers(f"{prefix}{name}.")
+
     def children(self):
         """The direct sub-modules, in the order they were set (an iterator), as PyTorch's."""
         return (child for _, child in self.named_children())
@@ -97,7 +116,7 @@ class Module:
         return self._cast(np.float64)
 
     def _cast(self, dtype):
-        for p in self.parameters():
+        for p in self.parameters() + [b for _, b in self.named_buffers()]:
             if p.data.dtype != dtype:
                 p.data, p.grad = p.data.astype(dtype), None
                 p._version += 1
@@ -121,13 +140,16 @@ class Module:
 
     # ----- state ------------------------------------------------------------------------
     def state_dict(self):
-        """{name: a copy of the parameter's array}, in a fixed order."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """{name: a copy of the parameter's (then the buffer's) array}, in a fixed order."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, b.data.copy()) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays into the parameters (keeping their dtype). With `strict`, the keys must
         match exactly; a shape must always match."""
         own = dict(self.named_parameters())
+        own.update(self.named_buffers())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):

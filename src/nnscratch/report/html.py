@@ -34,6 +34,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .big { font-size: 2rem; font-weight: 600; } .skipped { color: #9a6700; }
 """
 EVALUATION_KEYS = ("probabilities", "labels", "confusion_matrix", "wrong_index", "wrong_images")
+OPTIONAL_EVALUATION_KEYS = ("example_image",)  # the first test image, as loaded (runs from before it lack it)
 
 
 def _warn_on_stderr(message):
@@ -147,7 +148,8 @@ def _read_metrics(path, skip):
 
 def _read_evaluation(path):
     with np.load(path, allow_pickle=False) as archive:
-        return {key: archive[key] for key in EVALUATION_KEYS}
+        optional = [key for key in OPTIONAL_EVALUATION_KEYS if key in archive.files]
+        return {key: archive[key] for key in EVALUATION_KEYS + tuple(optional)}
 
 
 # ----- the sections ----------------------------------------------------------------------------------
@@ -235,9 +237,18 @@ def results_section(run):
 
 
 def model_section(run):
-    rows, total = model_summary(run.model)
+    rows, total = model_summary(run.model, example_input(run))
     return _section("model", "Model", _table(rows + [("total", "", total)], header=("layer", "output shape", "parameters"),
                                              numeric_from=2))
+
+
+def example_input(run):
+    """One input batch (1, ...) the model takes: the first test image through the saved preprocessing
+    (evaluation.npz keeps it), else zeros as wide as the first weight layer reads."""
+    if run.evaluation is not None and "example_image" in run.evaluation:
+        image = run.evaluation["example_image"]
+        return run.model.preprocess.transform(image) if run.model.preprocess is not None else image
+    return np.zeros((1, input_features(run.model)), dtype=np.float32)
 
 
 def graph_section(run):
@@ -247,8 +258,7 @@ def graph_section(run):
         from ..viz import model_graph_html
     except ImportError:
         return "<!-- computational graph: nnscratch.viz.model_graph_html(model, sample) goes here -->"
-    sample = np.zeros((1, input_features(run.model)), dtype=np.float32)
-    return _section("graph", "Computational graph", model_graph_html(run.model, sample))
+    return _section("graph", "Computational graph", model_graph_html(run.model, example_input(run)))
 
 
 def templates_section(run):
@@ -277,6 +287,29 @@ def wrong_section(run):
     return _section("wrong", "Most confidently wrong test images", _img(plots.image_grid(images, titles), "confidently wrong"))
 
 
+def convolution_section(run):
+    """For a CNN: the first conv layer's filters, and the maps its block (conv, BN, activation) makes of
+    the first test image. Empty for a model without convolutions."""
+    from .. import nn, no_grad
+
+    layers = list(getattr(run.model, "layers", ()))
+    first = next((i for i, m in enumerate(layers) if isinstance(m, (nn.Conv2d, nn.Conv1d))), None)
+    if first is None:
+        return ""
+    figures = [_img(plots.conv_filters(layers[first].weight.data), "first-layer filters")]
+    if run.evaluation is not None and "example_image" in run.evaluation:
+        x = example_input(run)
+        run.model.eval()
+        with no_grad():
+            for i, layer in enumerate(layers):  # up to the first block's pooling: conv, BN, activation
+                if i > first and isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d, nn.MaxPool1d)):
+                    break
+                x = layer(x)
+        figures.append(_img(plots.feature_maps(run.evaluation["example_image"][0], x.numpy()[0]),
+                            "feature maps of a test image"))
+    return _section("convolutions", "What the convolutions see", '<div class="figures">' + "".join(figures) + "</div>")
+
+
 def configuration_section(run):
     body = _table(sorted(run.config.items()), header=("setting", "value"))
     if run.summary:
@@ -285,7 +318,7 @@ def configuration_section(run):
 
 
 SECTIONS = (header_section, training_section, results_section, model_section, graph_section, templates_section,
-            wrong_section, configuration_section)
+            convolution_section, wrong_section, configuration_section)
 
 
 def render_page(run, sections):

@@ -195,3 +195,39 @@ def per_class(accuracies, classes):
     ax.set(xlim=(0, 1), xlabel="test accuracy (share of the class's images)", title="Accuracy per class")
     ax.grid(alpha=0.3, axis="x")
     return png(fig)
+
+
+def conv_filters(weight, limit=TEMPLATE_LIMIT):
+    """The first convolutional layer's filters: weight (O, C, kh, kw) as a grid of small images (grey for
+    C = 1, colour for C = 3, each scaled to its own range), or (O, C, k) of a Conv1d as one heat map of
+    filters (rows) by taps (columns)."""
+    plt = pyplot()
+    weight = np.asarray(weight, dtype=np.float64)[:limit]
+    if weight.ndim == 3:
+        fig, ax = plt.subplots(figsize=(4, 0.2 * len(weight) + 1))
+        image = ax.imshow(weight.mean(axis=1), cmap="coolwarm", aspect="auto")
+        ax.set(xlabel="tap", ylabel="filter", title="First-layer filters")
+        fig.colorbar(image, ax=ax)
+        return png(fig)
+    images = weight.transpose(0, 2, 3, 1)
+    low = images.min(axis=(1, 2, 3), keepdims=True)
+    high = images.max(axis=(1, 2, 3), keepdims=True)
+    images = (images - low) / np.maximum(high - low, 1e-12)
+    images = images[..., 0] if images.shape[-1] != 3 else images
+    return image_grid(list(images), [str(k) for k in range(len(images))], "First-layer filters")
+
+
+def feature_maps(image, maps, limit=TEMPLATE_LIMIT):
+    """One test image and what the first convolutional block makes of it: maps (C, H, W) as a grid
+    of images, or (C, L) of a Conv1d as a heat map of channels by positions under the signal."""
+    plt = pyplot()
+    maps = np.asarray(maps, dtype=np.float64)[:limit]
+    if maps.ndim == 2:
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), gridspec_kw={"height_ratios": [1, 2]})
+        top.plot(np.asarray(image).ravel())
+        top.set_title("Test signal and first-block feature maps")
+        bottom.imshow(maps, cmap="viridis", aspect="auto")
+        bottom.set(xlabel="position", ylabel="channel")
+        return png(fig)
+    images = [np.asarray(image)] + list(maps)
+    return image_grid(images, ["input"] + [str(k) for k in range(len(maps))], "First-block feature maps of a test image")

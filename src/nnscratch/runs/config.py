@@ -69,17 +69,22 @@ def spec_items(spec):
 
 
 def parse_model(spec):
-    """"linear" -> []; "mlp:512,256" -> [512, 256] (the hidden widths). Raises ValueError otherwise."""
+    """"linear" -> []; "mlp:512,256" -> [512, 256] (the hidden widths); "cnn:32,64[,fc128]" and
+    "cnn1d:..." -> nn.zoo.parse_cnn's (kind, conv widths, hidden widths). Raises ValueError otherwise."""
+    from ..nn import zoo
+
     if spec == "linear":
         return []
+    if str(spec).partition(":")[0] in zoo.KINDS:
+        return zoo.parse_cnn(spec)
     kind, _, widths = str(spec).partition(":")
     try:
         hidden = [int(w) for w in widths.split(",")] if kind == "mlp" and widths else None
     except ValueError:
         hidden = None
     if not hidden or min(hidden) < 1:
-        raise ValueError(f"unknown model {spec!r}; use 'linear' or 'mlp:W1,W2,...' with positive widths, "
-                         f"e.g. 'mlp:512,256'")
+        raise ValueError(f"unknown model {spec!r}; use 'linear', 'mlp:W1,W2,...' with positive widths "
+                         f"(e.g. 'mlp:512,256'), 'cnn:C1,C2[,fcH]' or 'cnn1d:C1,C2'")
     return hidden
 
 

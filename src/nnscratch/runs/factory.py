@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn
+from ..nn import zoo
 from ..atomic import RunFileWarning
 from ..data import augment as augmentation
 from ..data import preprocess as preprocessing
@@ -22,7 +23,8 @@ HOG_CELL = 4  # 28x28 images: 7x7 cells, 6x6 blocks, 1,296 features
 
 
 def build_model(config, in_features_or_sample_shape, n_classes):
-    """Flatten, then Linear + activation (+ Dropout) per hidden width, then a Linear to the classes.
+    """Flatten, then Linear + activation (+ Dropout) per hidden width, then a Linear to the classes;
+    or, for "cnn:..."/"cnn1d:..." specs, conv-BN-ReLU-pool blocks (nn.zoo.cnn_layers).
 
     config: a RunConfig (model, activation, init, dropout, seed are read).
     in_features_or_sample_shape: an int (features per sample) or a sample shape such as (28, 28).
@@ -31,6 +33,10 @@ def build_model(config, in_features_or_sample_shape, n_classes):
     config builds the same model bit for bit.
     """
     shape = in_features_or_sample_shape
+    if config.model.partition(":")[0] in zoo.KINDS:
+        if not isinstance(shape, (tuple, list)):
+            raise ValueError(f"model {config.model!r} needs the samples' shape (e.g. (28, 28)), not just their size")
+        return zoo.cnn_layers(config.model, tuple(shape), n_classes, config)
     in_features = int(np.prod(shape)) if isinstance(shape, (tuple, list)) else int(shape)
     layers, width, seed = [nn.Flatten()], in_features, config.seed
     for i, hidden in enumerate(parse_model(config.model)):

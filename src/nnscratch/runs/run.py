@@ -47,7 +47,7 @@ class PreparedData:
     test_images: np.ndarray
     preprocess: object  # the fitted preprocessing (features first, when any), saved with the model
     augment: object | None
-    in_features: int
+    input_shape: tuple  # one sample's shape after preprocessing: what the model takes
 
 
 def train_run(config, out_dir, *, resume=False, offline=False, progress=None, echo=print, callbacks=(),
@@ -71,7 +71,7 @@ def train_run(config, out_dir, *, resume=False, offline=False, progress=None, ec
         started = time.perf_counter()
         with _stage(out_dir, "loading the data", saved="config.json only; nothing is trained yet"):
             prepared = prepare_data(config, offline=offline, progress=progress, cache_dir=features_cache or out_dir)
-        model = build_model(config, prepared.in_features, len(prepared.info.classes))
+        model = build_model(config, prepared.input_shape, len(prepared.info.classes))
         history = train_model(config, model, prepared, out_dir, resume=resume, progress=progress,
                               callbacks=callbacks)
         return finish_run(config, model, history, prepared, out_dir, started=started)
@@ -177,7 +177,7 @@ def prepare_data(config, *, offline=False, progress=None, cache_dir=None):
         val=(pre.transform(X_val), y_val) if X_val is not None else None,
         test=(pre.transform(X_test), y_test), test_images=test_images, preprocess=saved_pre,
         augment=ThenPreprocess(augment, pre) if augment is not None else None,
-        in_features=int(np.prod(pre.transform(X[:2]).shape[1:])))
+        input_shape=tuple(pre.transform(X[:2]).shape[1:]))
 
 
 def make_optimizer(config, model):
@@ -238,11 +238,12 @@ def make_summary(config, model, history, result, info, timings):
 
 
 def write_evaluation(path, result, labels, images):
-    """Test probabilities and labels, and the most confidently wrong test images, for the report."""
+    """Test probabilities and labels, the most confidently wrong test images and one example image
+    (the report draws a CNN's feature maps of it), for the report."""
     predicted = result.probabilities.argmax(axis=1)
     confidence = result.probabilities.max(axis=1)
     wrong = np.flatnonzero(predicted != labels)
     worst = wrong[np.argsort(-confidence[wrong])][:WRONG_EXAMPLES]
     write_npz(path, {"probabilities": result.probabilities.astype(np.float32), "labels": labels,
                      "confusion_matrix": result.confusion_matrix, "wrong_index": worst,
-                     "wrong_images": images[worst]})
+                     "wrong_images": images[worst], "example_image": images[:1]})

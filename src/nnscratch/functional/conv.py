@@ -1,0 +1,173 @@
+"""Convolution as one matrix product: im2col, a GEMM, col2im (CS231n's "implementation as matrix
+multiplication"; Chellapilla et al., 2006).
+
+Forward copies every receptive field of the (padded) input into one column of a matrix
+`cols: (C·kh·kw, N·Ho·Wo)`, so the convolution is `W @ cols + b` with the filters as the rows of
+`W: (O, C·kh·kw)`. Backward is the linear gate's rule on that product — dW = g @ colsᵀ,
+db = Σ g, dcols = Wᵀ @ g — and col2im adds each column of dcols back onto the input positions it
+was copied from (a copy's gradient is a sum). Conv1d is the same computation with a height of one.
+
+The column matrix is the biggest array of a CNN step; a `ColumnBuffer` held by the layer lends
+the same memory to every batch (a batch's columns, reused), and backward checks that no later
+forward overwrote it before reading it (if one did, it rebuilds the columns from the saved input).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..function import Function
+
+
+def pair(value, what="kernel_size"):
+    """(a, b) from an int or a pair of ints; raises ValueError for anything else (what: the argument's name)."""
+    values = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != 2 or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise ValueError(f"{what} must be an int or a pair of ints, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def output_size(size, kernel, stride, padding):
+    """⌊(size + 2·padding − kernel) / stride⌋ + 1, the number of window positions along one axis."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+class ColumnBuffer:
+    """Memory for one layer's im2col columns, allocated once and lent to every batch.
+
+    `take(rows, cols, dtype)` returns a (rows, cols) view of the buffer, growing it only when a
+    batch needs more; each call bumps `generation`, so a backward can tell whether its columns are
+    still there. Peak memory is one (largest) batch's columns per layer.
+    """
+
+    def __init__(self):
+        self.array = np.empty(0, np.float32)
+        self.generation = 0
+
+    def take(self, rows, cols, dtype):
+        """A (rows, cols) array of `dtype` in the buffer's memory (grown only when too small)."""
+        if self.array.dtype != dtype or self.array.size < rows * cols:
+            self.array = np.empty(rows * cols, dtype)
+        self.generation += 1
+        return self.array[: rows * cols].reshape(rows, cols)
+
+
+def im2col(x, kernel, stride, padding, out=None):
+    """The receptive fields of x: (N, C, H, W) as the columns of cols: (C·kh·kw, N·Ho·Wo); column
+    (n, p, q) is window (p, q) of image n, ordered (c, i, j) like a filter's weights. `out`, if given,
+    receives them (no new array). Columns, not rows, so the copy and col2im's adds run along
+    contiguous output rows (Wo), and the GEMM's result is already channel-major."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, Ho, Wo, kh, kw), a view
+    n, c, ho, wo = windows.shape[:4]
+    if out is None:
+        out = np.empty((c * kh * kw, n * ho * wo), x.dtype)
+    np.copyto(out.reshape(c, kh, kw, n, ho, wo), windows.transpose(1, 4, 5, 0, 2, 3))
+    return out
+
+
+def col2im(cols, x_shape, kernel, stride, padding):
+    """The adjoint of im2col: each column's entries are added back onto the input positions they were
+    copied from (overlapping windows add up). cols: (C·kh·kw, N·Ho·Wo) -> (N, C, H, W)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    n, c, h, w = x_shape
+    ho, wo = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    fields = cols.reshape(c, kh, kw, n, ho, wo)
+    padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), cols.dtype)  # channel-major, like the columns
+    for i in range(kh):  # one strided add per kernel offset: kh·kw whole-array operations
+        for j in range(kw):
+            padded[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += fields[:, i, j]
+    return padded[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
+
+
+class Conv2dFunction(Function):
+    """y = conv2d(x, W) + b as one GEMM, W @ cols: x: (N, C, H, W), W: (O, C, kh, kw), b: (O,) or absent;
+    y: (N, O, Ho, Wo) with Ho = ⌊(H + 2·ph − kh) / sh⌋ + 1 (likewise Wo), in W's dtype.
+
+    Constants: stride, padding (pairs), buffer (a ColumnBuffer or None).
+    """
+
+    name = "conv2d"
+    rule = ("a conv gate is a linear gate on the unrolled receptive fields: dW = g @ colsᵀ, db = Σ g, "
+            "and dx adds Wᵀ @ g back onto every input pixel each window copied (col2im)")
+
+    def forward(self, x, weight, bias=None, *, stride=(1, 1), padding=(0, 0), buffer=None):
+        if x.ndim != 4 or x.shape[1] != weight.shape[1]:
+            raise ValueError(f"conv2d: input of shape {x.shape} does not fit filters of shape {weight.shape}; "
+                             f"the input must be (N, {weight.shape[1]}, H, W)")
+        if x.dtype != weight.dtype:  # data joins the model's dtype, as in linear
+            x = x.astype(weight.dtype)
+        out_c, _, kh, kw = weight.shape
+        n, _, h, w = x.shape
+        ho, wo = output_size(h, kh, stride[0], padding[0]), output_size(w, kw, stride[1], padding[1])
+        if ho < 1 or wo < 1:
+            raise ValueError(f"conv2d: a {kh}x{kw} kernel does not fit an input of {h}x{w} with padding {padding}; "
+                             f"pad the input or use a smaller kernel")
+        out = buffer.take(weight[0].size, n * ho * wo, x.dtype) if buffer is not None else None
+        cols = im2col(x, (kh, kw), stride, padding, out)
+        self.generation = buffer.generation if buffer is not None else None
+        self.save(x, weight, cols)
+        y = weight.reshape(out_c, -1) @ cols  # the one GEMM: (O, C·kh·kw) @ (C·kh·kw, N·Ho·Wo)
+        if bias is not None:
+            y += bias[:, None]
+        return np.ascontiguousarray(y.reshape(out_c, n, ho, wo).transpose(1, 0, 2, 3))
+
+    def backward(self, grad):
+        return self._gradients(grad, self.constants.get("stride", (1, 1)), self.constants.get("padding", (0, 0)))
+
+    def _gradients(self, grad, stride, padding):
+        x, weight, cols = self.saved
+        buffer = self.constants.get("buffer")
+        kernel = weight.shape[2:]
+        if buffer is not None and buffer.generation != self.generation:  # a later forward reused the memory
+            cols = im2col(x, kernel, stride, padding)
+        needs = self.needs_grad
+        g = grad.transpose(1, 0, 2, 3).reshape(weight.shape[0], -1)  # (O, N·Ho·Wo), like y
+        w2 = weight.reshape(weight.shape[0], -1)
+        dx = col2im(w2.T @ g, x.shape, kernel, stride, padding) if needs[0] else None
+        dw = (g @ cols.T).reshape(weight.shape) if needs[1] else None
+        db = g.sum(axis=1) if len(needs) > 2 and needs[2] else None
+        return dx, dw, db
+
+
+class Conv1dFunction(Conv2dFunction):
+    """y = conv1d(x, W) + b: x: (N, C, L), W: (O, C, k), b: (O,); y: (N, O, Lo): a Conv2d of height 1.
+
+    Constants: stride, padding (ints), buffer."""
+
+    name = "conv1d"
+    rule = ("a conv1d gate is a conv2d gate of height one: dW = g @ colsᵀ, db = Σ g, "
+            "dx adds Wᵀ @ g back onto every position each window copied")
+
+    def forward(self, x, weight, bias=None, *, stride=1, padding=0, buffer=None):
+        if x.ndim != 3 or weight.ndim != 3:
+            raise ValueError(f"conv1d: input of shape {x.shape} and filters of shape {weight.shape}; "
+                             f"expected x: (N, C, L) and weight: (O, C, k)")
+        y = super().forward(x[:, :, None, :], weight[:, :, None, :], bias, stride=(1, stride),
+                            padding=(0, padding), buffer=buffer)
+        return y[:, :, 0, :]
+
+    def backward(self, grad):
+        stride, padding = (1, self.constants.get("stride", 1)), (0, self.constants.get("padding", 0))
+        dx, dw, db = self._gradients(grad[:, :, None, :], stride, padding)
+        return (None if dx is None else dx[:, :, 0, :]), (None if dw is None else dw[:, :, 0, :]), db
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, buffer=None):
+    """2-D convolution (cross-correlation, as in PyTorch) of x: (N, C, H, W) with weight: (O, C, kh, kw)
+    plus bias: (O,) or None; y: (N, O, Ho, Wo), Ho = ⌊(H + 2·padding − kh) / stride⌋ + 1.
+    stride and padding: an int or an (h, w) pair. buffer: a ColumnBuffer to reuse for the im2col
+    columns. Raises ValueError when the channels differ or the kernel does not fit."""
+    stride, padding = pair(stride, "stride"), pair(padding, "padding")
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2dFunction.apply(*args, stride=stride, padding=padding, buffer=buffer)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, buffer=None):
+    """1-D convolution of x: (N, C, L) with weight: (O, C, k) plus bias: (O,) or None; y: (N, O, Lo),
+    Lo = ⌊(L + 2·padding − k) / stride⌋ + 1. Raises ValueError on mismatched shapes."""
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return Conv1dFunction.apply(*args, stride=int(stride), padding=int(padding), buffer=buffer)

@@ -1,0 +1,100 @@
+"""Batch normalisation (Ioffe and Szegedy, 2015) as one fused operation.
+
+Each channel is standardised with its batch's mean and variance, then scaled and shifted:
+x̂ = (x − μ) / √(σ² + eps), y = γ·x̂ + β. Fused because the backward is simplest in closed form
+(the paper's Algorithm, collapsed): with m values per channel and dx̂ = g·γ,
+
+    dx = (1/m) · (1/√(σ² + eps)) · (m·dx̂ − Σ dx̂ − x̂ · Σ (dx̂ · x̂)),   dγ = Σ g·x̂,   dβ = Σ g.
+
+In training the running statistics move towards the batch's as PyTorch's do:
+running = (1 − momentum)·running + momentum·batch, with the unbiased variance (m/(m − 1)·σ²);
+in evaluation the running statistics are used and x̂ is an affine map of x.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+def _channel_axes(x):
+    """The axes a channel's statistics run over: (0,) for (N, C), (0, 2) for (N, C, L), (0, 2, 3) for NCHW."""
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected x: (N, C) or (N, C, ...), got shape {x.shape}")
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _per_channel(v, ndim):
+    """A (C,) vector shaped to broadcast over (N, C, ...)."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+class BatchNormFunction(Function):
+    """y = γ·(x − μ)/√(σ² + eps) + β per channel: x: (N, C) or (N, C, L) or (N, C, H, W); γ, β: (C,).
+
+    Constants: running_mean, running_var ((C,) arrays, updated in place in training, or None),
+    training, momentum, eps."""
+
+    name = "batchnorm"
+    rule = ("a batch-norm gate standardises each channel: dγ = Σ g·x̂, dβ = Σ g, and dx removes from "
+            "g·γ its mean and its projection on x̂, divided by the std")
+
+    def forward(self, x, weight, bias, *, running_mean=None, running_var=None, training=True, momentum=0.1,
+                eps=1e-5):
+        axes = _channel_axes(x)
+        if x.shape[1] != weight.shape[0]:
+            raise ValueError(f"batch_norm: input of shape {x.shape} has {x.shape[1]} channels, the layer "
+                             f"{weight.shape[0]} (num_features)")
+        if x.dtype != weight.dtype:
+            x = x.astype(weight.dtype)
+        if training or running_mean is None:
+            count = x.size // x.shape[1]
+            if count < 2:
+                raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                                 f"of shape {x.shape}; use a larger batch, or call model.eval() to use the "
+                                 f"running statistics")
+            mean = x.mean(axis=axes)
+            centred = x - _per_channel(mean, x.ndim)
+            var = np.square(centred).mean(axis=axes)  # the centred copy is reused for x̂ below
+            if training and running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+                running_var *= 1 - momentum
+                running_var += momentum * var * (count / (count - 1))
+            self.batch_stats = True
+        else:
+            mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
+            self.batch_stats = False
+            centred = x - _per_channel(mean, x.ndim)
+        inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype)
+        x_hat = centred
+        x_hat *= _per_channel(inv_std, x.ndim)
+        self.save(x_hat, inv_std, weight)
+        return x_hat * _per_channel(weight, x.ndim) + _per_channel(bias, x.ndim)
+
+    def backward(self, grad):
+        x_hat, inv_std, weight = self.saved
+        axes, ndim = _channel_axes(grad), grad.ndim
+        needs = self.needs_grad
+        dweight = (grad * x_hat).sum(axis=axes) if needs[1] or (needs[0] and self.batch_stats) else None
+        dbias = grad.sum(axis=axes) if needs[2] or (needs[0] and self.batch_stats) else None
+        dx = None
+        if needs[0]:
+            scale = _per_channel(weight * inv_std, ndim)
+            if self.batch_stats:  # the mean and variance depend on x too: remove g's mean and x̂-projection
+                m = grad.size // grad.shape[1]
+                dx = scale * (grad - _per_channel(dbias / m, ndim) - x_hat * _per_channel(dweight / m, ndim))
+            else:
+                dx = grad * scale
+        return dx, (dweight if needs[1] else None), (dbias if needs[2] else None)
+
+
+def batch_norm(x, running_mean, running_var, weight, bias, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalisation (Ioffe and Szegedy, 2015) of x: (N, C) or (N, C, L) or (N, C, H, W), per channel,
+    with weight γ: (C,) and bias β: (C,) (Tensors). running_mean, running_var: (C,) arrays updated in place
+    when training (PyTorch's momentum convention and unbiased variance), used instead of the batch's
+    statistics when not; None to always use the batch's. Raises ValueError when training with one value
+    per channel or when the channels differ."""
+    return BatchNormFunction.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
+                                   training=bool(training), momentum=float(momentum), eps=float(eps))

@@ -1,0 +1,131 @@
+"""Max and average pooling over windows of NCHW (and NCL) arrays.
+
+Both walk the kh·kw offsets of a window, each one strided slice of the input covering every window
+at once, so a 2x2 pool is four whole-array operations, not a loop over pixels. Max pooling remembers
+which offset won each window; backward routes each output's gradient to that winner alone (the max
+gate). Average pooling spreads each output's gradient evenly over its window (a mean gate).
+The 1-D forms are the 2-D ones with a height of one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+from .conv import output_size, pair
+
+
+def _offsets(x_shape, kernel, stride):
+    """(output height, width) and, for each kernel offset (i, j), the slice of x it covers in every window."""
+    (kh, kw), (sh, sw) = kernel, stride
+    h, w = x_shape[-2:]
+    ho, wo = output_size(h, kh, sh, 0), output_size(w, kw, sw, 0)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"pooling: a {kh}x{kw} window does not fit an input of {h}x{w}; use a smaller kernel_size")
+    slices = [(i * kw + j, (..., slice(i, i + sh * ho, sh), slice(j, j + sw * wo, sw)))
+              for i in range(kh) for j in range(kw)]
+    return (ho, wo), slices
+
+
+class MaxPool2dFunction(Function):
+    """y[n, c, p, q] = the max of x over window (p, q): x: (N, C, H, W) -> y: (N, C, Ho, Wo).
+    Ties go to the first offset in row-major order (as PyTorch's). Constants: kernel, stride (pairs)."""
+
+    name = "maxpool2d"
+    rule = "a max gate routes the gradient to the winner: each window's gradient goes to its largest input"
+
+    def forward(self, x, *, kernel, stride):
+        _, slices = _offsets(x.shape, kernel, stride)
+        best = x[slices[0][1]].copy()
+        for _, where in slices[1:]:
+            np.maximum(best, x[where], out=best)
+        self.save(x, best)
+        return best
+
+    def backward(self, grad):
+        x, best = self.saved
+        _, slices = _offsets(x.shape, self.constants["kernel"], self.constants["stride"])
+        kernel, stride = self.constants["kernel"], self.constants["stride"]
+        tiles = kernel == stride and x.shape[-2] % kernel[0] == 0 and x.shape[-1] % kernel[1] == 0
+        # windows that tile x exactly cover each input once: write each offset's share, no zero-fill or sum
+        dx = np.empty(x.shape, grad.dtype) if tiles else np.zeros(x.shape, grad.dtype)
+        routed = np.zeros(best.shape, bool)  # windows whose winner was already found (ties: the first)
+        for _, where in slices:
+            winner = x[where] == best
+            winner &= ~routed
+            routed |= winner
+            if tiles:
+                np.multiply(grad, winner, out=dx[where])
+            else:  # overlapping windows (stride < kernel) add up, as a copy's gradient does
+                dx[where] += grad * winner
+        return (dx,)
+
+
+class AvgPool2dFunction(Function):
+    """y[n, c, p, q] = the mean of x over window (p, q): x: (N, C, H, W) -> y: (N, C, Ho, Wo).
+    Constants: kernel, stride (pairs)."""
+
+    name = "avgpool2d"
+    rule = "a mean gate spreads the gradient evenly: each input of a window gets g / (kh·kw)"
+
+    def forward(self, x, *, kernel, stride):
+        _, slices = _offsets(x.shape, kernel, stride)
+        total = x[slices[0][1]].astype(np.result_type(x.dtype, np.float32), copy=True)
+        for _, where in slices[1:]:
+            total += x[where]
+        self.x_shape = x.shape
+        return total / total.dtype.type(len(slices))
+
+    def backward(self, grad):
+        _, slices = _offsets(self.x_shape, self.constants["kernel"], self.constants["stride"])
+        share = grad / grad.dtype.type(len(slices))
+        dx = np.zeros(self.x_shape, grad.dtype)
+        for _, where in slices:
+            dx[where] += share
+        return (dx,)
+
+
+class MaxPool1dFunction(MaxPool2dFunction):
+    """y[n, c, p] = the max of x over window p: x: (N, C, L) -> y: (N, C, Lo). Constants: kernel, stride (pairs,
+    height 1), the 2-D gate on a height of one."""
+
+    name = "maxpool1d"
+    rule = "a max gate routes the gradient to the winner: each window's gradient goes to its largest input position"
+
+    def forward(self, x, *, kernel, stride):
+        if x.ndim != 3:
+            raise ValueError(f"max_pool1d: expected x: (N, C, L), got shape {x.shape}")
+        return super().forward(x[:, :, None, :], kernel=kernel, stride=stride)[:, :, 0, :]
+
+    def backward(self, grad):
+        (dx,) = super().backward(grad[:, :, None, :])
+        return (dx[:, :, 0, :],)
+
+
+def _check_images(x, what):
+    if x.ndim != 4:
+        raise ValueError(f"{what}: expected x: (N, C, H, W), got shape {tuple(x.shape)}; "
+                         f"add a channel axis (x.reshape(N, 1, H, W)) for grey images")
+
+
+def max_pool2d(x, kernel_size, stride=None):
+    """Max over kernel_size windows every stride pixels (stride defaults to kernel_size, as in PyTorch):
+    x: (N, C, H, W) -> (N, C, Ho, Wo), Ho = ⌊(H − kh) / sh⌋ + 1. Raises ValueError for another rank."""
+    _check_images(x, "max_pool2d")
+    kernel = pair(kernel_size)
+    return MaxPool2dFunction.apply(x, kernel=kernel, stride=pair(stride, "stride") if stride else kernel)
+
+
+def avg_pool2d(x, kernel_size, stride=None):
+    """Mean over kernel_size windows every stride pixels (default: kernel_size): x: (N, C, H, W) ->
+    (N, C, Ho, Wo). Raises ValueError for another rank."""
+    _check_images(x, "avg_pool2d")
+    kernel = pair(kernel_size)
+    return AvgPool2dFunction.apply(x, kernel=kernel, stride=pair(stride, "stride") if stride else kernel)
+
+
+def max_pool1d(x, kernel_size, stride=None):
+    """Max over kernel_size windows every stride positions (default: kernel_size): x: (N, C, L) -> (N, C, Lo),
+    Lo = ⌊(L − k) / stride⌋ + 1. Raises ValueError for another rank."""
+    k = int(kernel_size)
+    return MaxPool1dFunction.apply(x, kernel=(1, k), stride=(1, int(stride) if stride else k))
