@@ -214,7 +214,7 @@ def conv_filters(weight, limit=TEMPLATE_LIMIT):
     high = images.max(axis=(1, 2, 3), keepdims=True)
     images = (images - low) / np.maximum(high - low, 1e-12)
     images = images[..., 0] if images.shape[-1] != 3 else images
-    return image_grid(list(images), [str(k) for k in range(len(images))], "First-layer filters")
+    return image_grid(list(images), [str(k) for k in range(len(images))])  # the section's heading names it
 
 
 def feature_maps(image, maps, limit=TEMPLATE_LIMIT):
@@ -230,4 +230,4 @@ def feature_maps(image, maps, limit=TEMPLATE_LIMIT):
         bottom.set(xlabel="position", ylabel="channel")
         return png(fig)
     images = [np.asarray(image)] + list(maps)
-    return image_grid(images, ["input"] + [str(k) for k in range(len(maps))], "First-block feature maps of a test image")
+    return image_grid(images, ["input"] + [str(k) for k in range(len(maps))])
