@@ -85,3 +85,12 @@ def test_lab_backprop_verdict_follows_the_numbers(tmp_path, monkeypatch):
     monkeypatch.setattr(EXAMPLES["fan-out"], "expected", broken)
     result = lab.run("backprop", quick=True, out=tmp_path)
     assert result["verdict"] == "not supported" and "differ: fan-out" in result["reason"]
+
+
+@pytest.mark.parametrize("out", ["graph.png", "notes.txt", "."])
+def test_graph_out_that_is_not_svg_or_html_is_refused_in_cli_terms(out, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "add-mul", "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert f"--out {out} is not an .svg or .html file name" in err and "Graph.save" not in err
+    assert list(tmp_path.iterdir()) == []
