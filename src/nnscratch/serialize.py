@@ -352,6 +352,7 @@ def load(path):
     if unknown:
         raise ModelFileError(f"{path}: it holds arrays nnscratch does not write ({', '.join(map(repr, unknown))}); "
                              f"save the model again with nnscratch.save")
+    _check_finite(path, arrays)
     params = prefixed(arrays, "param")
     check_architecture(path, header.get("architecture"), params)
     try:
@@ -366,6 +367,16 @@ def load(path):
         raise ModelFileError(f"{path}: its 'meta' is not a JSON object; save the model again with nnscratch.save")
     model.meta = meta
     return model
+
+
+def _check_finite(path, arrays):
+    """Refuse weights or fitted statistics holding NaN or infinity: nnscratch never saves such a
+    model (training stops at the first non-finite parameter), and it would predict garbage."""
+    bad = [name for name, a in arrays.items() if a.dtype.kind in "fc" and not np.isfinite(a).all()]
+    if bad:
+        raise ModelFileError(f"{path}: its array(s) {', '.join(map(repr, bad))} hold NaN or infinite values, so "
+                             f"every prediction would be wrong; the file was edited or damaged: save the model "
+                             f"again with nnscratch.save, or retrain it")
 
 
 def _load_preprocess(path, state, arrays):
