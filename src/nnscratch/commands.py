@@ -228,6 +228,7 @@ def report(args):
     if missing:
         raise FileNotFoundError(f"{run} has no {' or '.join(missing)} (its run did not finish, or they were "
                                 f"deleted): `nnscratch train --out {run} --resume` writes them and the report")
+    read_config(run)  # a damaged config.json: one line naming it, before anything is drawn
     print(f"report: {write_report(run)}")
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import html
 import json
+import numbers
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_bytes_atomic
+from ..atomic import RunFileWarning, write_bytes_atomic
 from . import plots
 
 STYLE = """
@@ -33,14 +35,91 @@ def _table(rows, header=None):
     return f"<table>{head}{body}</table>"
 
 
+EPOCH_FIELDS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
+EVALUATION_ARRAYS = ("confusion_matrix", "wrong_index", "probabilities", "labels", "wrong_images")
+
+
+class DamagedRunFile(ValueError):
+    """A derived file the report is drawn from (summary.json, evaluation.npz) is damaged; the message
+    names it and the command that rewrites it."""
+
+
+def _is_number(value, none_ok=False):
+    return (value is None and none_ok) or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+
+
+def _sound_record(record):
+    if not isinstance(record, dict):
+        return False
+    if record.get("type") == "epoch":
+        return all(_is_number(record.get(k), none_ok=True) for k in EPOCH_FIELDS)
+    return record.get("type") == "step" and _is_number(record.get("step")) and _is_number(record.get("lr"))
+
+
 def _read_metrics(run_dir):
-    epochs, steps = [], []
+    """(epoch records, step records) of RUN/metrics.jsonl; damaged lines are skipped with one RunFileWarning
+    (it is a derived file: the report draws what is sound)."""
+    epochs, steps, damaged = [], [], 0
     path = run_dir / "metrics.jsonl"
     if path.is_file():
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
+        for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if not _sound_record(record):
+                damaged += 1
+                continue
             (epochs if record["type"] == "epoch" else steps).append(record)
+    if damaged:
+        warnings.warn(f"{path}: {damaged} damaged line(s) skipped in the curves; `nnscratch train --out {run_dir} "
+                      f"--resume` rebuilds the file", RunFileWarning, stacklevel=3)
     return epochs, steps
+
+
+def _damaged(path, problem):
+    return DamagedRunFile(f"{path} is damaged ({problem}); `nnscratch train --out {path.parent} --resume` "
+                          f"rewrites it and the report")
+
+
+def _read_summary(run_dir):
+    path = run_dir / "summary.json"
+    try:
+        summary = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _damaged(path, f"not valid JSON: {error}") from None
+    if not isinstance(summary, dict):
+        raise _damaged(path, "not a JSON object")
+    timings = summary.get("timings")
+    bad = [k for k in ("test_accuracy", "test_loss", "epochs_run") if not _is_number(summary.get(k))]
+    if not isinstance(timings, dict) or not _is_number(timings.get("train_seconds")):
+        bad.append("timings.train_seconds")
+    if not isinstance(summary.get("per_class_accuracy"), dict):
+        bad.append("per_class_accuracy")
+    if bad:
+        raise _damaged(path, f"{', '.join(bad)} missing or not numbers")
+    return summary
+
+
+def _read_evaluation(run_dir, n_classes):
+    path = run_dir / "evaluation.npz"
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [name for name in EVALUATION_ARRAYS if name not in archive.files]
+            evaluation = {name: archive[name] for name in EVALUATION_ARRAYS if name not in missing}
+    except Exception as error:  # noqa: BLE001  (np.load's many ways to fail on a damaged file)
+        raise _damaged(path, "not an .npz archive of plain arrays" if "pickle" in str(error) else
+                       f"{type(error).__name__}: {error}") from None
+    if missing:
+        raise _damaged(path, f"it lacks the array(s) {', '.join(missing)}")
+    confusion, wrong = evaluation["confusion_matrix"], evaluation["wrong_index"]
+    probabilities, labels = evaluation["probabilities"], evaluation["labels"]
+    if (confusion.shape != (n_classes, n_classes) or wrong.ndim != 1 or wrong.dtype.kind not in "iu"
+            or probabilities.ndim != 2 or probabilities.shape[1] != n_classes or labels.dtype.kind not in "iu"
+            or labels.shape != probabilities.shape[:1] or (len(wrong) and not (0 <= wrong.min() and wrong.max() < len(labels)))
+            or (len(labels) and not (0 <= labels.min() and labels.max() < n_classes))):
+        raise _damaged(path, "its arrays do not fit together or do not match the model's classes")
+    return evaluation
 
 
 def write_report(run_dir):
@@ -49,12 +128,12 @@ def write_report(run_dir):
 
     run_dir = Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())
-    summary = json.loads((run_dir / "summary.json").read_text())
+    summary = _read_summary(run_dir)
     epochs, steps = _read_metrics(run_dir)
     model = load(run_dir / "model.npz")
     classes = model.meta["classes"]
     sample_shape = tuple(model.meta["sample_shape"])
-    evaluation = np.load(run_dir / "evaluation.npz", allow_pickle=False)
+    evaluation = _read_evaluation(run_dir, len(classes))
 
     sections = [f"<h1>nnscratch run: {html.escape(run_dir.name)}</h1>",
                 f'<p class="sub">{html.escape(config["model"])} on {html.escape(config["dataset"])}, '
@@ -75,7 +154,8 @@ def write_report(run_dir):
         figures.append(_img(plots.learning_rate(*zip(*rate_points)), "learning rate"))
     sections.append('<h2>Training</h2><div class="figures">' + "".join(figures) + "</div>")
 
-    per_class = [summary["per_class_accuracy"][c] for c in classes]
+    per_class = [summary["per_class_accuracy"].get(c) for c in classes]
+    per_class = [a if _is_number(a) else None for a in per_class]
     sections.append('<h2>Test results</h2><div class="figures">'
                     + _img(plots.confusion(evaluation["confusion_matrix"], classes), "confusion matrix")
                     + _img(plots.per_class([a or 0 for a in per_class], classes), "per-class accuracy") + "</div>")
