@@ -352,3 +352,20 @@ def test_an_infinite_fitted_statistic_is_refused_naming_the_array(tmp_path):
     def poison(header, arrays):
         arrays["preprocess/std_"] = np.array([1.0, np.inf, 1.0, 1.0])
     refused(rewritten(path, tmp_path / "m.npz", poison), "'preprocess/std_' hold NaN or infinite values")
+
+
+@pytest.mark.parametrize("layer, message", [
+    ({"type": "Softmax", "dim": "x"}, "Softmax at '3' has dim='x' (it takes an integer or null)"),
+    ({"type": "LeakyReLU", "negative_slope": [0.1]}, "LeakyReLU at '3' has negative_slope=[0.1] (it takes a number)"),
+    ({"type": "Dropout", "p": "half"}, "Dropout at '3' has p='half' (it takes a number)"),
+])
+def test_a_layer_argument_of_the_wrong_kind_is_refused_at_load_not_at_the_first_forward(tmp_path, layer, message):
+    path = rewritten(saved(tmp_path), tmp_path / "odd.npz",
+                     lambda header, arrays: header["architecture"]["layers"].append(layer))
+    refused(path, message)
+
+
+def test_a_linear_whose_bias_flag_is_a_string_is_refused(tmp_path):
+    path = rewritten(saved(tmp_path), tmp_path / "odd.npz",
+                     lambda header, arrays: header["architecture"]["layers"][0].update(bias="no"))
+    refused(path, "Linear at '0' has bias='no' (it takes true or false)")

@@ -213,6 +213,23 @@ GENERIC_SIZE_FLOOR = 64
 MAX_NESTING = 50  # Sequentials inside Sequentials: deeper is no model anyone wrote
 
 
+def _is_real(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# The kind of value each layer argument takes, checked before building (a string where an axis
+# belongs would otherwise load and fail at the first forward pass)
+ARGUMENT_KINDS = {
+    "axis": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)), "an integer or null"),
+    "dim": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)), "an integer or null"),
+    "negative_slope": (_is_real, "a number"),
+    "alpha": (_is_real, "a number"),
+    "p": (_is_real, "a number"),
+    "bias": (lambda v: isinstance(v, bool), "true or false"),
+    "init": (lambda v: isinstance(v, str), "a string"),
+}
+
+
 def build(arch):
     """A fresh module from its architecture description (see nn.architecture).
 
@@ -279,6 +296,11 @@ def _expect(arch, prefix, expected, loose, problems, size_limit):
         inspect.signature(cls).bind(**config)
     except TypeError as error:
         problems.append(f"{kind}{where} cannot take {config} ({error})")
+        return
+    wrong = [f"{name}={value!r} (it takes {ARGUMENT_KINDS[name][1]})" for name, value in config.items()
+             if name in ARGUMENT_KINDS and not ARGUMENT_KINDS[name][0](value)]
+    if wrong:
+        problems.append(f"{kind}{where} has {', '.join(wrong)}")
         return
     sizes = _integers(config.values())
     if "dtype" in config and not _is_float_dtype(config["dtype"]):
