@@ -224,3 +224,22 @@ def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_resume_finishes(tmp_pa
               if json.loads(line)["type"] == "epoch"]
     assert epochs == list(range(1, 31))  # every epoch once: none lost, none repeated
     assert json.loads((run / "summary.json").read_text())["test_accuracy"] > 0.8
+
+
+@pytest.mark.parametrize("sample_shape, trained_on", [([8, 8], "mnist"), ([40], "mnist1d")])
+def test_evaluate_on_a_dataset_of_another_sample_shape_names_the_option(fashion_env, tmp_path, capsys,  # noqa: F811
+                                                                         sample_shape, trained_on):
+    import nnscratch
+    from nnscratch import nn
+
+    width = int(np.prod(sample_shape))
+    path = tmp_path / "m.npz"
+    nnscratch.save(nn.Sequential(nn.Flatten(), nn.Linear(width, 10, rng=0)), path,
+                   meta={"dataset": trained_on, "sample_shape": sample_shape, "classes": list("abcdefghij")})
+    with pytest.raises(SystemExit) as exited:
+        main(["evaluate", str(path), "--dataset", "fashion-mnist", "--offline"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert (f"--dataset fashion-mnist: its samples have shape (28, 28), but this model takes {tuple(sample_shape)} "
+            f"(it was trained on {trained_on})") in err
+    assert "Standardize" not in err and "matmul" not in err and "Traceback" not in err

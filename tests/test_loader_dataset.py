@@ -80,3 +80,19 @@ def test_what_is_not_a_dataset_is_explained():
         next(iter(DataLoader([(1, 2, 3)], 1)))
     with pytest.raises(TypeError, match="batch_size given twice"):
         DataLoader(Squares(3), 2, batch_size=2)
+
+
+@pytest.mark.parametrize("batch_size", [2.5, 0.0, True])
+def test_a_non_integer_batch_size_after_a_dataset_names_batch_size(batch_size):
+    pairs = [(np.ones(2), 0)] * 5
+    with pytest.raises(ValueError, match=r"DataLoader: batch_size must be a positive integer, got"):
+        DataLoader(pairs, batch_size)
+
+
+@pytest.mark.parametrize("pairs, what", [
+    ([(np.ones(i + 1), 0) for i in range(3)], "inputs x"),
+    ([(np.ones((2, 2)), np.zeros(i)) for i in range(3)], "targets y"),
+])
+def test_samples_of_different_shapes_are_named_not_a_bare_numpy_error(pairs, what):
+    with pytest.raises(ValueError, match=f"the dataset's {what} in one batch have different shapes"):
+        list(DataLoader(pairs, 3, shuffle=False))

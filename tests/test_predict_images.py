@@ -214,3 +214,15 @@ def npy_bytes_claiming(shape):
     out = io.BytesIO()
     np.lib.format.write_array_header_1_0(out, {"descr": "<f8", "fortran_order": False, "shape": shape})
     return out.getvalue() + bytes(16)
+
+
+@pytest.mark.parametrize("values, message", [
+    (np.ones((28, 28), np.complex64), "holds complex64 values; the model takes real numbers"),
+    (np.ones((28, 28), bool), "holds bool values; the model takes real numbers"),
+    (np.full((28, 28), np.nan, np.float32), "holds NaN or infinite values, so no prediction would mean anything"),
+    (np.where(np.eye(28) > 0, np.inf, 3.0), "holds NaN or infinite values"),
+])
+def test_an_npy_that_cannot_be_classified_is_refused_not_predicted(tmp_path, values, message):
+    np.save(tmp_path / "odd.npy", values)
+    with pytest.raises(ValueError, match=message):
+        read_image(tmp_path / "odd.npy", GREY_0_255)

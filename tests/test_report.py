@@ -242,3 +242,54 @@ def test_report_renders_in_headless_chromium_with_every_section(trained_run, tmp
     for key, heading in zip(SECTION_IDS, HEADINGS):
         assert f'<section id="{key}"><h2>{heading}</h2>' in dom
     assert dom.count("<img") >= 6 and "Precision, recall and F1 per class" in dom
+
+
+# ----- damaged derived files of other kinds (issue 13 item 2): skipped with one warning naming the file -----
+def damaged_copy(trained_run, tmp_path, name, content):
+    from pathlib import Path
+
+    run = Path(shutil.copytree(trained_run, tmp_path / "run"))
+    (run / "report.html").unlink()
+    (run / name).write_bytes(content)
+    return run
+
+
+@pytest.mark.parametrize("name, content, problem", [
+    ("summary.json", b"[1, 2]", "summary.json in {run} is damaged (not a JSON object)"),
+    ("summary.json", b'{"test_accuracy": "high"}', "summary.json in {run} is damaged (test_accuracy, test_loss, epochs_run"),
+    ("evaluation.npz", b"not an archive", "evaluation.npz in {run} is damaged (not an .npz archive of plain arrays)"),
+    ("metrics.jsonl", b'{"type": "epoch", "train_loss": "x"}\n', "metrics.jsonl in {run} is damaged (line 1 is not"),
+])
+def test_a_derived_file_of_the_wrong_kind_is_skipped_with_one_warning(trained_run, tmp_path, capsys, name, content,  # noqa: F811
+                                                                      problem):
+    from nnscratch.cli import main
+
+    run = damaged_copy(trained_run, tmp_path, name, content)
+    assert main(["report", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert problem.format(run=run) in err and "Traceback" not in err and "allow_pickle" not in err
+    assert len(err.strip().splitlines()) == 1 and (run / "report.html").is_file()
+
+
+def test_evaluation_whose_labels_do_not_match_the_classes_is_skipped(trained_run, tmp_path, capsys):  # noqa: F811
+    import io
+
+    from nnscratch.cli import main
+
+    evaluation = dict(np.load(trained_run / "evaluation.npz"))
+    evaluation["labels"] = evaluation["labels"] + 10
+    buffer = io.BytesIO()
+    np.savez(buffer, **evaluation)
+    run = damaged_copy(trained_run, tmp_path, "evaluation.npz", buffer.getvalue())
+    assert main(["report", str(run)]) == 0
+    assert "its arrays do not fit together" in capsys.readouterr().err
+    assert "Skipped: evaluation.npz" in (run / "report.html").read_text()
+
+
+def test_a_config_json_of_the_wrong_kind_is_one_line_naming_it(trained_run, tmp_path, capsys):  # noqa: F811
+    from nnscratch.cli import main
+
+    run = damaged_copy(trained_run, tmp_path, "config.json", b'["a list"]')
+    assert main(["report", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert "config.json" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

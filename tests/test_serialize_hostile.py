@@ -331,3 +331,41 @@ def test_absurdly_nested_or_recursive_headers_are_refused_in_one_line(tmp_path):
     refused(path, "nested more than 50 deep")
     np.savez(path, header=np.array("[" * 100_000 + "]" * 100_000))
     refused(path, "its header is not valid JSON")
+
+
+# ----- silent wrong results: non-finite weights or fitted statistics -------------------------------
+def test_a_nan_weight_is_refused_naming_the_array(tmp_path):
+    def poison(header, arrays):
+        arrays["param/2.weight"] = arrays["param/2.weight"].copy()
+        arrays["param/2.weight"][1, 0] = np.nan
+    refused(rewritten(saved(tmp_path), tmp_path / "m.npz", poison), "'param/2.weight' hold NaN or infinite values")
+
+
+def test_an_infinite_fitted_statistic_is_refused_naming_the_array(tmp_path):
+    from nnscratch.data.preprocess import Standardize
+
+    path = tmp_path / "pre.npz"
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    nnscratch.save(small_model(), path, preprocess=Standardize(per="feature").fit(X))
+    assert np.isfinite(nnscratch.load(path)(np.zeros((1, 4))).data).all()
+
+    def poison(header, arrays):
+        arrays["preprocess/std_"] = np.array([1.0, np.inf, 1.0, 1.0])
+    refused(rewritten(path, tmp_path / "m.npz", poison), "'preprocess/std_' hold NaN or infinite values")
+
+
+@pytest.mark.parametrize("layer, message", [
+    ({"type": "Softmax", "dim": "x"}, "Softmax at '3' has dim='x' (it takes an integer or null)"),
+    ({"type": "LeakyReLU", "negative_slope": [0.1]}, "LeakyReLU at '3' has negative_slope=[0.1] (it takes a number)"),
+    ({"type": "Dropout", "p": "half"}, "Dropout at '3' has p='half' (it takes a number)"),
+])
+def test_a_layer_argument_of_the_wrong_kind_is_refused_at_load_not_at_the_first_forward(tmp_path, layer, message):
+    path = rewritten(saved(tmp_path), tmp_path / "odd.npz",
+                     lambda header, arrays: header["architecture"]["layers"].append(layer))
+    refused(path, message)
+
+
+def test_a_linear_whose_bias_flag_is_a_string_is_refused(tmp_path):
+    path = rewritten(saved(tmp_path), tmp_path / "odd.npz",
+                     lambda header, arrays: header["architecture"]["layers"][0].update(bias="no"))
+    refused(path, "Linear at '0' has bias='no' (it takes true or false)")

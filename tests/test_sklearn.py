@@ -219,3 +219,15 @@ def test_regressor_fits_a_linear_target_and_keeps_ys_shape():
     assert est.predict(X).shape == (200,) and est.score(X, y) > 0.95
     two = MLPRegressor((32,), max_iter=5, random_state=0).fit(X, np.column_stack([y, -y]))
     assert two.predict(X).shape == (200, 2)
+
+
+@pytest.mark.parametrize("make, fit", [
+    (lambda: MLPRegressor(max_iter=2), lambda m, X: m.fit(X * 1e200, [1.0, 2.0, 3.0])),
+    (lambda: MLPClassifier(max_iter=2), lambda m, X: m.fit(X * 1e300, [0, 1, 1])),
+    (lambda: MLPRegressor(max_iter=2), lambda m, X: m.fit(X, [1e100, 2.0, 3.0])),
+    (lambda: MLPRegressor(max_iter=2), lambda m, X: m.fit(X, [1.0, 2.0, 3.0]).predict(X * 1e60)),
+])
+def test_values_beyond_float32_are_named_not_blamed_on_an_inf_in_the_data(make, fit):
+    X = np.random.default_rng(0).normal(size=(3, 4)) + 2.0
+    with pytest.raises(ValueError, match=r"holds values beyond float32's range .*pass dtype='float64'"):
+        fit(make(), X)

@@ -186,3 +186,34 @@ def test_the_shipped_init_x_activation_spec_is_valid_and_crosses_every_init_with
     assert {(t.options["init"], t.options["activation"]) for t in planned} == {
         (i, a) for i in ("small", "large", "xavier", "kaiming") for a in ("sigmoid", "tanh", "relu")}
     assert {t.config["model"] for t in planned} == {"mlp:128,128,128,128,128"}
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"base": [1, 2]}, "base must be a table of options ([base]), got [1, 2]"),
+    ({"base": BASE, "grid": 3}, "grid must be a table of option = [values] ([grid]), got 3"),
+    ({"base": BASE, "random": "lr"}, "random must be a table ([random]), got 'lr'"),
+    ({"base": BASE, "name": 5}, "name must be a non-empty string, got 5"),
+    ({"base": BASE, "out": 3}, "out must be a folder path (a string), got 3"),
+    ({"base": BASE, "metric": "accuracy"}, "metric must be one of test_accuracy, test_loss, val_accuracy"),
+    ({"base": BASE, "offline": "yes"}, "offline must be true or false, got 'yes'"),
+    ({"base": BASE, "seeds": "0"}, "seeds must be an integer or a list of integers, got '0'"),
+    ({"base": BASE, "random": {"trials": True, "lr": [0.1, 0.2]}}, "[random] needs trials = N (a positive integer), got True"),
+    ({"base": BASE, "random": {"trials": 2, "seed": "x", "lr": [0.1]}}, "[random] seed must be an integer >= 0, got 'x'"),
+    ({"base": BASE, "random": {"trials": 2, "lr": {"low": "a", "high": 1}}}, "[random] lr must be a non-empty list"),
+    ({"base": BASE, "random": {"trials": 2, "lr": {"low": 0.1, "high": 1, "log": "no"}}}, "[random] lr must be"),
+])
+def test_a_spec_whose_values_have_the_wrong_kind_is_rejected_naming_the_key(spec, message):
+    with pytest.raises(ValueError) as error:
+        load_spec(spec)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("name, content", [("list.json", b"[1, 2]"), ("text.json", b'"spec"'),
+                                           ("binary.toml", b"\xff\xfe\x00 not text")])
+def test_a_spec_file_that_is_not_a_table_of_keys_is_refused_at_the_cli_with_one_line(name, content, tmp_path, capsys):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert main(["sweep", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nnscratch sweep: error:") and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "a sweep spec is a .toml or .json text file" in err or "the spec must be a table of keys" in err

@@ -89,3 +89,12 @@ def test_lab_backprop_verdict_follows_the_numbers(tmp_path, monkeypatch):
     held = {part["claim"]: part["holds"] for part in result["parts"]}
     assert held.pop("the engine's gradients on fan-out equal the hand-derived ones") is False
     assert all(held.values()) and "where the lecture derives" in result["reason"]
+
+
+@pytest.mark.parametrize("out", ["graph.png", "notes.txt", "."])
+def test_graph_out_that_is_not_svg_or_html_is_refused_in_cli_terms(out, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "add-mul", "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert f"--out {out} is not an .svg or .html file name" in err and "Graph.save" not in err
+    assert list(tmp_path.iterdir()) == []

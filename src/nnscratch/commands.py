@@ -177,12 +177,22 @@ def evaluate(args):
     if name is None:
         raise UsageError("this model does not say which dataset it was trained on; pass --dataset")
     X, y = data.load(name, args.split, download=not args.offline)
+    _check_sample_shape(model.meta, name, X)
     inputs = model.preprocess.transform(X) if model.preprocess is not None else X
     result = evaluate_model(model, inputs, y)
     classes = model.meta.get("classes") or data.info(name).classes
     print(f"{name} {args.split}: accuracy {result.accuracy:.4f}, loss {result.loss:.4f} ({len(y)} samples)")
     for cls, acc in zip(classes, result.per_class_accuracy):
         print(f"  {cls:<14} {acc:.4f}")
+
+
+def _check_sample_shape(meta, name, X):
+    """A UsageError when `name`'s samples are not the shape the model was trained on (evaluate --dataset)."""
+    shape = meta.get("sample_shape")
+    if isinstance(shape, list) and tuple(X.shape[1:]) != tuple(shape):
+        trained = meta.get("dataset", "another dataset")
+        raise UsageError(f"--dataset {name}: its samples have shape {tuple(X.shape[1:])}, but this model takes "
+                         f"{tuple(shape)} (it was trained on {trained}); give --dataset {trained} or leave it out")
 
 
 def add_predict_arguments(predict):
@@ -233,6 +243,7 @@ def report(args):
     if missing:
         raise FileNotFoundError(f"{run} has no {' or '.join(missing)} (its run did not finish, or they were "
                                 f"deleted): `nnscratch train --out {run} --resume` writes them and the report")
+    read_config(run)  # a damaged config.json: one line naming it, before anything is drawn
     print(f"report: {write_report(run)}")
 
 

@@ -214,6 +214,23 @@ GENERIC_SIZE_FLOOR = 64
 MAX_NESTING = 50  # Sequentials inside Sequentials: deeper is no model anyone wrote
 
 
+def _is_real(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# The kind of value each layer argument takes, checked before building (a string where an axis
+# belongs would otherwise load and fail at the first forward pass)
+ARGUMENT_KINDS = {
+    "axis": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)), "an integer or null"),
+    "dim": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)), "an integer or null"),
+    "negative_slope": (_is_real, "a number"),
+    "alpha": (_is_real, "a number"),
+    "p": (_is_real, "a number"),
+    "bias": (lambda v: isinstance(v, bool), "true or false"),
+    "init": (lambda v: isinstance(v, str), "a string"),
+}
+
+
 def build(arch):
     """A fresh module from its architecture description (see nn.architecture).
 
@@ -280,6 +297,11 @@ def _expect(arch, prefix, expected, loose, problems, size_limit):
         inspect.signature(cls).bind(**config)
     except TypeError as error:
         problems.append(f"{kind}{where} cannot take {config} ({error})")
+        return
+    wrong = [f"{name}={value!r} (it takes {ARGUMENT_KINDS[name][1]})" for name, value in config.items()
+             if name in ARGUMENT_KINDS and not ARGUMENT_KINDS[name][0](value)]
+    if wrong:
+        problems.append(f"{kind}{where} has {', '.join(wrong)}")
         return
     sizes = _integers(config.values())
     if "dtype" in config and not _is_float_dtype(config["dtype"]):
@@ -353,6 +375,7 @@ def load(path):
     if unknown:
         raise ModelFileError(f"{path}: it holds arrays nnscratch does not write ({', '.join(map(repr, unknown))}); "
                              f"save the model again with nnscratch.save")
+    _check_finite(path, arrays)
     params = prefixed(arrays, "param")
     check_architecture(path, header.get("architecture"), params)
     try:
@@ -367,6 +390,16 @@ def load(path):
         raise ModelFileError(f"{path}: its 'meta' is not a JSON object; save the model again with nnscratch.save")
     model.meta = meta
     return model
+
+
+def _check_finite(path, arrays):
+    """Refuse weights or fitted statistics holding NaN or infinity: nnscratch never saves such a
+    model (training stops at the first non-finite parameter), and it would predict garbage."""
+    bad = [name for name, a in arrays.items() if a.dtype.kind in "fc" and not np.isfinite(a).all()]
+    if bad:
+        raise ModelFileError(f"{path}: its array(s) {', '.join(map(repr, bad))} hold NaN or infinite values, so "
+                             f"every prediction would be wrong; the file was edited or damaged: save the model "
+                             f"again with nnscratch.save, or retrain it")
 
 
 def _load_preprocess(path, state, arrays):

@@ -71,7 +71,7 @@ class _BaseMLP(BaseEstimator):
         fresh = not hasattr(self, "model_") or not (incremental or self.warm_start)
         X, y = validate_data(self, X, y, reset=fresh, dtype=(np.float64, np.float32), multi_output=self._multi_output,
                              y_numeric=self._multi_output)
-        X = X.astype(self.dtype, copy=False)
+        X = self._cast(X, "X")
         targets = self._targets(y, fresh, classes)
         if fresh:
             self._start(X, targets)
@@ -222,7 +222,16 @@ class _BaseMLP(BaseEstimator):
         """X validated by scikit-learn (float64 or float32), and its float dtype."""
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return X.astype(self.dtype, copy=False), X.dtype
+        return self._cast(X, "X"), X.dtype
+
+    def _cast(self, values, name):
+        """`values` (finite, validated) in self.dtype; a ValueError when some overflow it (1e200 in float32)."""
+        out = values.astype(self.dtype, copy=False)
+        if out is not values and not np.isfinite(out).all():
+            raise ValueError(f"{type(self).__name__}: {name} holds values beyond {self.dtype}'s range (largest "
+                             f"magnitude {np.abs(values).max():.3g}, {self.dtype} reaches "
+                             f"{np.finfo(self.dtype).max:.3g}); scale {name}, or pass dtype='float64'")
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -295,7 +304,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _targets(self, y, fresh, classes):
         if fresh:
             self._y_1d = y.ndim == 1
-        targets = y.reshape(len(y), -1).astype(self.dtype)
+        targets = self._cast(y.reshape(len(y), -1).astype(np.float64, copy=False), "y")
         if not fresh and targets.shape[1] != self._n_out:
             raise ValueError(f"y has {targets.shape[1]} outputs but {type(self).__name__} was fitted on {self._n_out}")
         return targets

@@ -150,8 +150,11 @@ def _read_npy(path, spec):
     if sample.shape != spec.sample_shape:
         raise ValueError(f"{path} holds an array of shape {sample.shape}; the model takes one sample of shape "
                          f"{spec.sample_shape} (give an image file to have it resized)")
-    if not np.issubdtype(sample.dtype, np.number):
-        raise ValueError(f"{path} holds {sample.dtype} values; the model takes numbers")
+    if not (np.issubdtype(sample.dtype, np.integer) or np.issubdtype(sample.dtype, np.floating)):
+        raise ValueError(f"{path} holds {sample.dtype} values; the model takes real numbers (integers or floats)")
+    if not np.isfinite(sample).all():
+        raise ValueError(f"{path} holds NaN or infinite values, so no prediction would mean anything; "
+                         f"give an array of finite pixel values")
     return sample, notes + range_warnings(sample, spec)
 
 

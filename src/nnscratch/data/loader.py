@@ -7,6 +7,7 @@ dataset: an object with `__len__` and `__getitem__(i) -> (x, y)`, `DataLoader(da
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class DataLoader:
 
     def __init__(self, X, y=None, batch_size=None, shuffle=True, seed=None, drop_last=False, transform=None, *,
                  rng=None):
-        if y is None or _is_int(y):  # DataLoader(dataset, batch_size, ...), as PyTorch's
+        if y is None or isinstance(y, numbers.Real):  # DataLoader(dataset, batch_size, ...), as PyTorch's
             batch_size, shuffle = _dataset_form_sizes(y, batch_size, shuffle)
             self.dataset, self.X, self.y = _checked_dataset(X), None, None
         else:
@@ -146,7 +147,18 @@ def _pair(dataset, i):
 
 def _collate(pairs):
     """((B, ...), (B, ...)): the pairs' inputs and targets each stacked into one array."""
-    return (np.stack([np.asarray(x) for x, _ in pairs]), np.stack([np.asarray(y) for _, y in pairs]))
+    return _stacked([x for x, _ in pairs], "inputs x"), _stacked([y for _, y in pairs], "targets y")
+
+
+def _stacked(values, what):
+    arrays = [np.asarray(v) for v in values]
+    try:
+        return np.stack(arrays)
+    except ValueError:
+        shapes = sorted({a.shape for a in arrays}, key=str)
+        raise ValueError(f"DataLoader: the dataset's {what} in one batch have different shapes "
+                         f"({', '.join(map(str, shapes))}); every sample must have the same shape to be "
+                         f"stacked into a batch (resize or pad them in the dataset)") from None
 
 
 def train_val_split(X, y, val_fraction=0.1, stratify=True, seed=None, *, rng=None):

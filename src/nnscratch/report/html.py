@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import numbers
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -80,11 +81,11 @@ def read_run(run_dir, warn=_warn_on_stderr):
         run.warnings.append(message)
         warn(message)
 
-    run.summary = _read_derived(folder / "summary.json", lambda p: json.loads(p.read_text()), skip)
+    run.summary = _read_derived(folder / "summary.json", _read_summary, skip)
     metrics = _read_derived(folder / "metrics.jsonl", lambda p: _read_metrics(p, skip), skip)
     if metrics is not None:
         run.epochs, run.steps = metrics
-    run.evaluation = _read_derived(folder / "evaluation.npz", _read_evaluation, skip)
+    run.evaluation = _read_derived(folder / "evaluation.npz", lambda p: _read_evaluation(p, len(run.classes)), skip)
     return run
 
 
@@ -128,28 +129,78 @@ def _read_derived(path, reader, skip):
         return None
 
 
+EPOCH_FIELDS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
+
+
+def _is_number(value, none_ok=False):
+    return (value is None and none_ok) or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+
+
+def _sound_record(record):
+    """A metrics record the plots can draw: an epoch's numbers, or a step with its number and rate."""
+    if not isinstance(record, dict):
+        return False
+    if record.get("type") == "epoch":
+        return all(_is_number(record.get(k), none_ok=True) for k in EPOCH_FIELDS)
+    return record.get("type") == "step" and _is_number(record.get("step")) and _is_number(record.get("lr"))
+
+
 def _read_metrics(path, skip):
     """(epoch records, step records) of metrics.jsonl. A damaged line after good ones ends the log there,
     with a warning (a run killed mid-write leaves half a line); a log with no good line is damaged."""
     epochs, steps = [], []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(path.read_bytes().decode("utf-8", errors="replace").splitlines(), start=1):
         try:
             record = json.loads(line)
-            (epochs if record["type"] == "epoch" else steps).append(record)
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except ValueError:
+            record = None
+        if not _sound_record(record):
             if not epochs and not steps:
-                raise ValueError(f"line {number} is not a metrics record") from None
+                raise ValueError(f"line {number} is not a metrics record")
             skip(f"{path.name} line {number} is damaged; the curves stop at the line before it")
             break
+        (epochs if record["type"] == "epoch" else steps).append(record)
     if not epochs and not steps:
         raise ValueError("it holds no metrics")
     return epochs, steps
 
 
-def _read_evaluation(path):
-    with np.load(path, allow_pickle=False) as archive:
-        optional = [key for key in OPTIONAL_EVALUATION_KEYS if key in archive.files]
-        return {key: archive[key] for key in EVALUATION_KEYS + tuple(optional)}
+def _read_summary(path):
+    """summary.json's numbers; ValueError naming what is missing or not a number."""
+    summary = json.loads(path.read_bytes())
+    if not isinstance(summary, dict):
+        raise ValueError("not a JSON object")
+    bad = [k for k in ("test_accuracy", "test_loss", "epochs_run") if not _is_number(summary.get(k))]
+    timings = summary.get("timings")
+    if not isinstance(timings, dict) or not _is_number(timings.get("train_seconds")):
+        bad.append("timings.train_seconds")
+    if bad:
+        raise ValueError(f"{', '.join(bad)} missing or not numbers")
+    return summary
+
+
+def _read_evaluation(path, n_classes):
+    """evaluation.npz's arrays, checked against each other and the model's classes; ValueError otherwise."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in EVALUATION_KEYS if key not in archive.files]
+            if missing:
+                raise ValueError(f"it lacks the array(s) {', '.join(missing)}")
+            optional = [key for key in OPTIONAL_EVALUATION_KEYS if key in archive.files]
+            evaluation = {key: archive[key] for key in EVALUATION_KEYS + tuple(optional)}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        if "pickle" in str(error) or isinstance(error, (OSError, zipfile.BadZipFile)):
+            raise ValueError("not an .npz archive of plain arrays") from None  # never NumPy's allow_pickle hint
+        raise
+    confusion, wrong = evaluation["confusion_matrix"], evaluation["wrong_index"]
+    probabilities, labels = evaluation["probabilities"], evaluation["labels"]
+    if (confusion.shape != (n_classes, n_classes) or wrong.ndim != 1 or wrong.dtype.kind not in "iu"
+            or probabilities.ndim != 2 or probabilities.shape[1] != n_classes or labels.dtype.kind not in "iu"
+            or labels.shape != probabilities.shape[:1]
+            or (len(wrong) and not (0 <= wrong.min() and wrong.max() < len(labels)))
+            or (len(labels) and not (0 <= labels.min() and labels.max() < n_classes))):
+        raise ValueError("its arrays do not fit together or do not match the model's classes")
+    return evaluation
 
 
 # ----- the sections ----------------------------------------------------------------------------------

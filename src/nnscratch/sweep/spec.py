@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..runs import RunConfig, default_lr
+from .results import METRICS
 
 DEFAULT_METRIC = "test_accuracy"
 SPEC_KEYS = ("name", "out", "metric", "seeds", "base", "grid", "random", "offline")
@@ -81,22 +82,46 @@ def load_spec(source):
         if not path.is_file():
             raise FileNotFoundError(f"sweep spec {path} not found; give a .toml or .json file")
         d = _read(path)
-        d.setdefault("name", path.stem)
+        if isinstance(d, dict):
+            d.setdefault("name", path.stem)
     elif isinstance(source, dict):
         d = dict(source)
     else:
         raise TypeError(f"a sweep spec is a path, a dict or a Spec, not {type(source).__name__}")
+    if not isinstance(d, dict):
+        raise ValueError(f"sweep spec: the spec must be a table of keys ({', '.join(SPEC_KEYS)}), "
+                         f"not a {type(d).__name__}")
     unknown = sorted(set(d) - set(SPEC_KEYS))
     if unknown:
         raise ValueError(f"sweep spec: unknown key(s) {', '.join(unknown)}; a spec has {', '.join(SPEC_KEYS)}")
+    _check_types(d)
     spec = Spec(**d)
     spec.seeds = [spec.seeds] if isinstance(spec.seeds, int) else list(spec.seeds)
     _check(spec)
     return spec
 
 
+def _check_types(d):
+    """The spec's own keys have the right kinds of value (before any is used)."""
+    problems = [f"{key} must be {what}, got {d[key]!r}" for key, ok, what in (
+        ("name", lambda v: isinstance(v, str) and v.strip(), "a non-empty string"),
+        ("out", lambda v: v is None or (isinstance(v, str) and v.strip()), "a folder path (a string)"),
+        ("metric", lambda v: v in METRICS, f"one of {', '.join(METRICS)}"),
+        ("seeds", lambda v: isinstance(v, (int, list)) and not isinstance(v, bool), "an integer or a list of integers"),
+        ("offline", lambda v: isinstance(v, bool), "true or false"),
+        ("base", lambda v: isinstance(v, dict), "a table of options ([base])"),
+        ("grid", lambda v: isinstance(v, dict), "a table of option = [values] ([grid])"),
+        ("random", lambda v: isinstance(v, dict), "a table ([random])"),
+    ) if key in d and not ok(d[key])]
+    if problems:
+        raise ValueError("sweep spec: " + "; ".join(problems))
+
+
 def _read(path):
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file; a sweep spec is a .toml or .json text file") from None
     if path.suffix == ".json":
         try:
             return json.loads(text)
@@ -129,8 +154,11 @@ def _check(spec):
             problems.append(f"[grid] {name} must be a non-empty list of values, got {values!r}")
     if spec.random:
         trials = spec.random.get("trials")
-        if not isinstance(trials, int) or trials < 1:
+        if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
             problems.append(f"[random] needs trials = N (a positive integer), got {trials!r}")
+        seed = spec.random.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            problems.append(f"[random] seed must be an integer >= 0, got {seed!r}")
         for name, how in spec.random.items():
             if name not in ("trials", "seed") and not _valid_distribution(how):
                 problems.append(f"[random] {name} must be a non-empty list or {{low = A, high = B}} with A < B "
@@ -146,8 +174,9 @@ def _valid_distribution(how):
         return bool(how)
     if not isinstance(how, dict) or set(how) - {"low", "high", "log"} or not {"low", "high"} <= set(how):
         return False
-    low, high = how["low"], how["high"]
-    return low < high and (not how.get("log") or low > 0)
+    low, high, log = how["low"], how["high"], how.get("log", False)
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+    return numbers and isinstance(log, bool) and low < high and (not log or low > 0)
 
 
 def _draw(how, rng):

@@ -46,6 +46,8 @@ def run_graph(args, echo=print):
     if not args.target:
         raise ValueError("name an example (nnscratch graph --list shows them), a run folder or a model .npz file")
     out = Path(args.out)
+    if out.suffix.lower() not in (".svg", ".html", ".htm") or out.is_dir():
+        raise ValueError(f"--out {args.out} is not an .svg or .html file name; give e.g. --out graph.html or --out graph.svg")
     if args.target in EXAMPLES:
         graph = EXAMPLES[args.target].run()
     elif Path(args.target).exists():

@@ -127,7 +127,8 @@ class Graph:
         elif suffix in (".html", ".htm"):
             text = self.html(step_through)
         else:
-            raise ValueError(f"Graph.save writes .svg or .html, not {path.name!r}; name the file g.svg or g.html")
+            raise ValueError(f"Graph.save writes .svg or .html, not {path.name!r}; name the file "
+                             f"{path.stem or 'graph'}.svg or {path.stem or 'graph'}.html")
         write_bytes_atomic(path, text.encode("utf-8"))
         return path
 
