@@ -361,7 +361,32 @@ def _call(callbacks, method, info):
 
 
 def _progress_bar(total, position, epochs, progress):
-    from tqdm.auto import tqdm
+    """The epoch's progress bar: shown when `progress` is True, hidden when False; with None, shown on a
+    terminal and in a Jupyter kernel (where stderr is not a terminal), hidden otherwise (pipes, CI logs)."""
+    if progress is None:
+        disable = False if _in_notebook() else None
+    else:
+        disable = not progress
+    return _tqdm_class()(total=total, initial=position.batches_done, desc=f"epoch {position.epoch + 1}/{epochs}",
+                         unit="batch", disable=disable, leave=True)
 
-    return tqdm(total=total, initial=position.batches_done, desc=f"epoch {position.epoch + 1}/{epochs}",
-                unit="batch", disable=None if progress is None else not progress, leave=True)
+
+def _in_notebook():
+    """True inside a Jupyter kernel (IPython's kernel app is running)."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def _tqdm_class():
+    """tqdm's notebook widget when ipywidgets can draw it, else plain text tqdm: tqdm.auto without
+    ipywidgets would fall back itself, but with a TqdmWarning in every notebook."""
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        from tqdm import tqdm
+        return tqdm
+    from tqdm.auto import tqdm
+    return tqdm
