@@ -29,7 +29,8 @@ def _table(rows, header, caption=None, testid=None):
 
 
 def _shape_text(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    parts = [str(s) for s in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 def _output_shape(module, previous):
