@@ -26,6 +26,7 @@ from ..data.loader import DataLoader, train_val_split
 from ..optim import schedule as schedules
 from ..tensor import Tensor
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, random_generators, save_checkpoint
+from .finish import finish_fit_folder
 from .guards import blamed_sample, check_training_data, divergence_error, parameters_finite
 from .history import EarlyStopping, History
 from .log import METRICS_NAME, MetricsLog  # noqa: F401  (METRICS_NAME: loop.METRICS_NAME stays importable)
@@ -86,7 +87,7 @@ class _InterruptFlag:
 
 def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=128, schedule=None, augment=None,
         seed=0, out_dir=None, resume=False, early_stopping=None, callbacks=(), *, rng=None, val_fraction=None,
-        log_every=50, progress=None):
+        log_every=50, progress=None, test=None, classes=None, dataset=None):
     """Train `model` on `train=(X, y)` with mini-batch gradient descent; returns the `History`.
 
     train: (X, y) with X: (N, ...) float inputs (or raw images when `augment` preprocesses them) and
@@ -101,6 +102,12 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=128, sche
     resume: continue from out_dir's checkpoint; `epochs` may be raised (the run is extended), not lowered.
     early_stopping: patience in epochs (an int) or an EarlyStopping.
     callbacks: objects with `on_step_end(info)` and/or `on_epoch_end(info)` methods.
+    progress: True / False shows / hides the epoch progress bar; None (default) shows it on a terminal
+        and in a Jupyter kernel (plain text there unless ipywidgets is installed).
+    test: (X_test, y_test). With out_dir, the finished model is evaluated on it and the folder becomes a
+        complete run (model.npz, evaluation.npz, summary.json, config.json: `nnscratch report`,
+        `evaluate` and `graph` accept it, and nnscratch.report.write_report(out_dir) writes its report).
+    classes / dataset: the class names and the registered dataset's name, recorded for those commands.
 
     After every step the loss and the parameters are checked (cheaply, see train.guards): when they
     leave the finite range, training stops with FloatingPointError naming the epoch, step and learning
@@ -117,9 +124,15 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=128, sche
                out_dir, early_stopping, callbacks, log_every, progress,
                settings={"epochs": epochs, "batch_size": batch_size, "seed": seed, "train_size": len(X)},
                generators=random_generators(model, augment))
+    if test is not None:
+        check_training_data(*test, name="test")
     if resume:
         run.resume()
-    return run.train()
+    history = run.train()
+    if out_dir is not None and test is not None:
+        finish_fit_folder(Path(out_dir), model, loss, history, test, run.settings, classes=classes,
+                          dataset=dataset, train_seconds=float(sum(history.seconds)))
+    return history
 
 
 def _one_seed(seed, rng):
