@@ -50,6 +50,12 @@ print("engine and NumPy agree:", np.allclose(out.numpy(), out_numpy))
 print("gradient of the output with respect to W3 (it is h2):", np.round(tw3.grad.ravel(), 4))
 
 # %% [markdown]
+# A tensor in a cell shows its shape, dtype, values and gradient:
+
+# %%
+tw3
+
+# %% [markdown]
 # The gradient with respect to `W3` equals `h2`, the last hidden layer: a mul gate hands each input
 # the other one.
 #

@@ -137,20 +137,20 @@ def test_history_plot_draws_the_loss_and_accuracy_curves_it_recorded():
 
 def test_progress_bar_is_plain_tqdm_without_ipywidgets(monkeypatch):
     import tqdm
-    from nnscratch.train import loop
+    from nnscratch import progress
 
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now raises ImportError
-    assert loop._tqdm_class() is tqdm.tqdm
+    assert progress.tqdm_class() is tqdm.tqdm
 
 
 def test_progress_bar_is_the_notebook_widget_when_ipywidgets_is_importable(monkeypatch):
     import types
 
     import tqdm.auto
-    from nnscratch.train import loop
+    from nnscratch import progress
 
     monkeypatch.setitem(sys.modules, "ipywidgets", types.ModuleType("ipywidgets"))
-    assert loop._tqdm_class() is tqdm.auto.tqdm
+    assert progress.tqdm_class() is tqdm.auto.tqdm
 
 
 def test_fit_in_a_real_kernel_without_ipywidgets_prints_text_progress_and_no_warning():

@@ -31,6 +31,7 @@ from .guards import blamed_sample, check_training_data, divergence_error, parame
 from .history import EarlyStopping, History
 from .log import METRICS_NAME, MetricsLog  # noqa: F401  (METRICS_NAME: loop.METRICS_NAME stays importable)
 from .metrics import evaluate
+from ..progress import progress_bar
 
 POSTFIX_EVERY = 20
 
@@ -230,7 +231,7 @@ class _Fit:
         self.loader.set_epoch(position.epoch)
         order = self.loader.order(position.epoch)
         size = self.loader.batch_size
-        with _progress_bar(len(self.loader), position, self.settings["epochs"], self.progress) as bar:
+        with progress_bar(len(self.loader), position, self.settings["epochs"], self.progress) as bar:
             for xb, yb in self.loader.batches(start=position.batches_done):
                 first = position.batches_done * size
                 self.step(xb, yb, order[first:first + len(yb)])
@@ -371,35 +372,3 @@ def _call(callbacks, method, info):
         hook = getattr(callback, method, None)
         if hook is not None:
             hook(info)
-
-
-def _progress_bar(total, position, epochs, progress):
-    """The epoch's progress bar: shown when `progress` is True, hidden when False; with None, shown on a
-    terminal and in a Jupyter kernel (where stderr is not a terminal), hidden otherwise (pipes, CI logs)."""
-    if progress is None:
-        disable = False if _in_notebook() else None
-    else:
-        disable = not progress
-    return _tqdm_class()(total=total, initial=position.batches_done, desc=f"epoch {position.epoch + 1}/{epochs}",
-                         unit="batch", disable=disable, leave=True)
-
-
-def _in_notebook():
-    """True inside a Jupyter kernel (IPython's kernel app is running)."""
-    import sys
-
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-def _tqdm_class():
-    """tqdm's notebook widget when ipywidgets can draw it, else plain text tqdm: tqdm.auto without
-    ipywidgets would fall back itself, but with a TqdmWarning in every notebook."""
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        from tqdm import tqdm
-        return tqdm
-    from tqdm.auto import tqdm
-    return tqdm
