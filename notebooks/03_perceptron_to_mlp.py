@@ -47,7 +47,8 @@ out = F.sigmoid(F.sigmoid(ns.Tensor(x, dtype=np.float64) @ tw1) @ tw2) @ tw3
 out.sum().backward()
 print(f"RESULT three_layer_engine={out.item():.6f}")
 print("engine and NumPy agree:", np.allclose(out.numpy(), out_numpy))
-print("gradient of the output with respect to W3 (it is h2):", np.round(tw3.grad.ravel(), 4))
+print("gradient of the output with respect to W3:", np.round(tw3.grad.ravel(), 4))
+print("it equals h2, the last hidden layer:", np.allclose(tw3.grad.ravel(), h2.ravel()))
 
 # %% [markdown]
 # A tensor in a cell shows its shape, dtype, values and gradient:

@@ -72,6 +72,7 @@ def results(nb):
 
 
 def main(argv=None):
+    """Pair and execute the notebooks named in argv (all by default) and write each NN_*.ipynb; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="notebook number prefixes (default: all)")
     parser.add_argument("--full", action="store_true", help="full size (NNSCRATCH_QUICK unset)")
