@@ -89,6 +89,12 @@ class Tensor(InPlaceMethods):
         dtype = "" if self.dtype == DEFAULT_DTYPE else f", dtype={self.dtype}"
         return f"Tensor({body}{dtype}{extra})"
 
+    def _repr_html_(self):
+        """Jupyter's display: shape, dtype, values (or statistics when large) and the gradient."""
+        from .display import tensor_html
+
+        return tensor_html(self)
+
     def numpy(self) -> np.ndarray:
         """The data itself (not a copy): an ndarray of this tensor's shape and dtype."""
         return self.data

@@ -152,7 +152,9 @@ def download_file(remote, folder, mirrors, progress=None):
 
 
 def _fetch_verified(url, destination, digests, progress):
-    from tqdm.auto import tqdm
+    from ..progress import tqdm_class
+
+    tqdm = tqdm_class()  # text without ipywidgets: no TqdmWarning in a notebook
 
     with atomic_path(destination) as tmp:
         with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:

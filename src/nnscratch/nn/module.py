@@ -189,6 +189,12 @@ class Module:
         lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in children]
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
+    def _repr_html_(self):
+        """Jupyter's display: a Keras-style summary (layer, output shape, parameters, total)."""
+        from ..display import module_html
+
+        return module_html(self)
+
 
 class Sequential(Module):
     """Layers applied one after another: Sequential(Linear(784, 256), ReLU(), Linear(256, 10))."""

@@ -21,15 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import data, nn, optim
-from ..atomic import DiskFullError, write_npz
+from ..atomic import DiskFullError
 from ..data import preprocess as preprocessing
 from ..serialize import save
 from ..train import CHECKPOINT_NAME, TrainingInterrupted, evaluate, fit
+from ..train.finish import write_evaluation  # one writer of evaluation.npz, shared with fit(test=...)
 from .config import ConfigError, Problem, literal
 from .factory import ThenPreprocess, build_model, computed_features, make_augment, make_features, make_preprocess
 from .folder import SUMMARY_NAME, finish_command, locked, read_config, write_json
 
-WRONG_EXAMPLES = 16
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -235,15 +235,3 @@ def make_summary(config, model, history, result, info, timings):
         "parameters": int(sum(p.size for p in model.parameters())),
         "timings": timings,
     }
-
-
-def write_evaluation(path, result, labels, images):
-    """Test probabilities and labels, the most confidently wrong test images and one example image
-    (the report draws a CNN's feature maps of it), for the report."""
-    predicted = result.probabilities.argmax(axis=1)
-    confidence = result.probabilities.max(axis=1)
-    wrong = np.flatnonzero(predicted != labels)
-    worst = wrong[np.argsort(-confidence[wrong])][:WRONG_EXAMPLES]
-    write_npz(path, {"probabilities": result.probabilities.astype(np.float32), "labels": labels,
-                     "confusion_matrix": result.confusion_matrix, "wrong_index": worst,
-                     "wrong_images": images[worst], "example_image": images[:1]})

@@ -121,7 +121,9 @@ def _read_summary(folder):
 
 
 def _bar(total, done, progress):
-    from tqdm.auto import tqdm
+    from ..progress import tqdm_class
+
+    tqdm = tqdm_class()  # text without ipywidgets: no TqdmWarning in a notebook
 
     return tqdm(total=total, initial=done, desc="trials", unit="trial",
                 disable=None if progress is None else not progress)

@@ -33,6 +33,19 @@ class History:
     def __len__(self):
         return len(self.epoch)
 
+    def plot(self, ax=None):
+        """Loss and accuracy curves against the epoch (train and validation); returns the Figure.
+        ax: None for a new figure, or a pair of matplotlib Axes (loss, accuracy)."""
+        from ..display import plot_history
+
+        return plot_history(self, ax=ax)
+
+    def _repr_html_(self):
+        """Jupyter's display: the per-epoch table and the best epoch."""
+        from ..display import history_html
+
+        return history_html(self)
+
 
 class EarlyStopping:
     """Stop when the validation loss has not improved by `min_delta` for `patience` epochs;

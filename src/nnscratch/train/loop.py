@@ -26,10 +26,12 @@ from ..data.loader import DataLoader, train_val_split
 from ..optim import schedule as schedules
 from ..tensor import Tensor
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, random_generators, save_checkpoint
+from .finish import finish_fit_folder
 from .guards import blamed_sample, check_training_data, divergence_error, parameters_finite
 from .history import EarlyStopping, History
 from .log import METRICS_NAME, MetricsLog  # noqa: F401  (METRICS_NAME: loop.METRICS_NAME stays importable)
 from .metrics import evaluate
+from ..progress import progress_bar
 
 POSTFIX_EVERY = 20
 
@@ -86,7 +88,7 @@ class _InterruptFlag:
 
 def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=128, schedule=None, augment=None,
         seed=0, out_dir=None, resume=False, early_stopping=None, callbacks=(), *, rng=None, val_fraction=None,
-        log_every=50, progress=None):
+        log_every=50, progress=None, test=None, classes=None, dataset=None):
     """Train `model` on `train=(X, y)` with mini-batch gradient descent; returns the `History`.
 
     train: (X, y) with X: (N, ...) float inputs (or raw images when `augment` preprocesses them) and
@@ -101,6 +103,12 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=128, sche
     resume: continue from out_dir's checkpoint; `epochs` may be raised (the run is extended), not lowered.
     early_stopping: patience in epochs (an int) or an EarlyStopping.
     callbacks: objects with `on_step_end(info)` and/or `on_epoch_end(info)` methods.
+    progress: True / False shows / hides the epoch progress bar; None (default) shows it on a terminal
+        and in a Jupyter kernel (plain text there unless ipywidgets is installed).
+    test: (X_test, y_test). With out_dir, the finished model is evaluated on it and the folder becomes a
+        complete run (model.npz, evaluation.npz, summary.json, config.json: `nnscratch report`,
+        `evaluate` and `graph` accept it, and nnscratch.report.write_report(out_dir) writes its report).
+    classes / dataset: the class names and the registered dataset's name, recorded for those commands.
 
     After every step the loss and the parameters are checked (cheaply, see train.guards): when they
     leave the finite range, training stops with FloatingPointError naming the epoch, step and learning
@@ -117,9 +125,15 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=128, sche
                out_dir, early_stopping, callbacks, log_every, progress,
                settings={"epochs": epochs, "batch_size": batch_size, "seed": seed, "train_size": len(X)},
                generators=random_generators(model, augment))
+    if test is not None:
+        check_training_data(*test, name="test")
     if resume:
         run.resume()
-    return run.train()
+    history = run.train()
+    if out_dir is not None and test is not None:
+        finish_fit_folder(Path(out_dir), model, loss, history, test, run.settings, classes=classes,
+                          dataset=dataset, train_seconds=float(sum(history.seconds)))
+    return history
 
 
 def _one_seed(seed, rng):
@@ -217,7 +231,7 @@ class _Fit:
         self.loader.set_epoch(position.epoch)
         order = self.loader.order(position.epoch)
         size = self.loader.batch_size
-        with _progress_bar(len(self.loader), position, self.settings["epochs"], self.progress) as bar:
+        with progress_bar(len(self.loader), position, self.settings["epochs"], self.progress) as bar:
             for xb, yb in self.loader.batches(start=position.batches_done):
                 first = position.batches_done * size
                 self.step(xb, yb, order[first:first + len(yb)])
@@ -358,10 +372,3 @@ def _call(callbacks, method, info):
         hook = getattr(callback, method, None)
         if hook is not None:
             hook(info)
-
-
-def _progress_bar(total, position, epochs, progress):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=position.batches_done, desc=f"epoch {position.epoch + 1}/{epochs}",
-                unit="batch", disable=None if progress is None else not progress, leave=True)
