@@ -243,7 +243,8 @@ def report(args):
     if missing:
         raise FileNotFoundError(f"{run} has no {' or '.join(missing)} (its run did not finish, or they were "
                                 f"deleted): `nnscratch train --out {run} --resume` writes them and the report")
-    read_config(run)  # a damaged config.json: one line naming it, before anything is drawn
+    # write_report reads config.json loosely (a folder from fit(out_dir=...) has its own settings) and
+    # refuses a damaged one in one line naming it
     print(f"report: {write_report(run)}")
 
 
