@@ -101,7 +101,7 @@ def test_a_round_with_other_load_during_a_measurement_is_discarded(monkeypatch):
     rounds = fake_rounds(monkeypatch, {(2, "jax"): 0.45}, [True, True, True])
     use, note = run.counted(rounds)
     assert [r["round"] for r in use] == [1, 3]
-    assert "round 2 (others used 0.45 cores during jax)" in note
+    assert "round 2 (others used up to 0.45 cores during jax)" in note
     assert run.pair_ratios(use, "nnscratch", "jax") == [2.0, 6.0]
 
 
