@@ -162,8 +162,8 @@ def training_table(rounds, verdicts):
         print(f"{contender:<11}{iqr(speed, '{:,.0f}'):>34}{acc:>10}   {iqr(ratio)}")
     for peer in ("jax", "torch", "numpy", "sklearn"):
         if peer in rows:
-            verdicts.append((f"training >= {TARGETS[peer]}x {peer}{caveat(note)}", rows[peer]["nnscratch_ratio"]["median"],
-                             TARGETS[peer], True))
+            ratio = rows[peer]["nnscratch_ratio"]["median"]
+            verdicts.append((f"training >= {TARGETS[peer]}x {peer}{caveat(note)}", ratio, TARGETS[peer], True))
     if "matmul" in rows:
         multiple = summary(pair_ratios(use, "matmul", "nnscratch"))
         rows["step_over_matmul"] = multiple
