@@ -299,8 +299,9 @@ def orchestrate(args):
                                 **pace)
         report["inference"] = inference_table(inference, verdicts)
     if "jax" in optional:
-        report["contention"] = contention_check(2 if args.quick else 5, args.n_train, verdicts=verdicts, **pace)
-    report["epoch_seconds"] = epoch_seconds(args.quick, "torch" in optional, args.n_train)
+        report["contention"] = contention_check(min(rounds, 5), args.n_train, verdicts=verdicts, **pace)
+    if not args.no_epoch_sweep:
+        report["epoch_seconds"] = epoch_seconds(args.quick, "torch" in optional, args.n_train)
     report["train_peak_rss"] = memory_check(verdicts)
     report["verdicts"] = print_verdicts(verdicts)
     if args.json:
@@ -333,6 +334,8 @@ def main(argv=None):
     parser.add_argument("--max-wait", type=float, default=20.0,
                         help="seconds to wait for a quiet machine before a round (default 20); then it is disturbed")
     parser.add_argument("--gap", type=float, default=0.5, help="idle seconds between contenders (default 0.5)")
+    parser.add_argument("--no-epoch-sweep", action="store_true",
+                        help="skip the seconds-per-epoch sweeps over width and batch size")
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--what", default="train", help=argparse.SUPPRESS)
