@@ -1,18 +1,24 @@
-"""nnscratch against PyTorch eager, scikit-learn and a hand-written NumPy MLP, on this machine.
+"""nnscratch against JAX jit, PyTorch eager, scikit-learn and a hand-written NumPy MLP, on this machine.
 
-    python benchmarks/run.py [--quick] [--json OUT]
+    python benchmarks/run.py [--quick] [--rounds N] [--json OUT]
 
 Every measurement runs in a fresh process, interleaved round by round (A B C D, A B C D, ...),
-so a slow minute on a shared machine hits every contender alike; the table reports medians,
-ranges, and nnscratch's ratio to each peer taken pair by pair within a round.
+so a slow minute on a shared machine hits every contender alike. Before each round the driver
+waits (at most --max-wait seconds) until other processes use fewer than 0.3 cores, and it sleeps
+--gap seconds between contenders so that the BLAS worker threads of the last one are asleep. A
+round is *disturbed*, and left out of every figure, when that wait gave up or when other
+processes used 0.3 cores or more during any of its measurements (`quiet.py` says how this is
+measured); the report says how many rounds were discarded and why. Ratios are taken pair by pair
+within a round; the tables give medians and interquartile ranges (IQR) over the quiet rounds.
 
 What is measured (MLP 784-512-256-10, ReLU, softmax cross-entropy, SGD momentum 0.9,
 batch 128, float32, on Fashion-MNIST, or same-shape random data when the files are absent):
 training throughput; the time of the step's matrix products alone (the limit); inference
-throughput at batch 10,000; epoch time as the width and the batch size grow; peak memory of a
-full `nnscratch train`; and accuracy after the same number of epochs, so that speed is never
-bought with worse learning. PyTorch and scikit-learn come from the `bench` extra
-(pip install -e ".[bench]"); a contender that is not installed is reported as skipped.
+throughput at batch 10,000; nnscratch against JAX while a second process keeps one core busy;
+epoch time as the width and the batch size grow; peak memory of a full `nnscratch train`; and
+accuracy after the same number of epochs, so that speed is never bought with worse learning.
+JAX, PyTorch and scikit-learn come from the `bench` extra (pip install -e ".[bench]"); a
+contender that is not installed is reported as skipped. Each target is printed met / not met.
 """
 
 from __future__ import annotations
@@ -27,247 +33,21 @@ import time
 
 import numpy as np
 
-SIZES = (784, 512, 256, 10)
-BATCH = 128
-LR, MOMENTUM = 0.05, 0.9
-CORES = os.cpu_count() or 1
-TARGETS = {  # nnscratch / peer, higher is better (the step/matmul ratio: lower is better)
-    "torch": 1.35,
+from contenders import BATCH, CORES, MOMENTUM, SIZES, TRAINING, dataset, run_inference
+from quiet import QUIET_CORES, OthersLoad, wait_until_quiet
+
+TARGETS = {  # nnscratch / peer, medians of pair-by-pair ratios over quiet rounds; higher is better
+    "jax": 1.15,
+    "torch": 1.5,
+    "numpy": 1.1,
     "sklearn": 1.5,
-    "numpy": 0.97,
-    "matmul_limit": 1.12,
     "inference_torch": 1.2,
-    "rss_multiple": 2.5,
+    "inference_jax": 1.0,
+    "contention_jax": 1.0,  # a second process busy on one core: the lead over JAX is not a loss
+    "matmul_limit": 1.12,  # the step's time / its matrix products' time: lower is better
+    "rss_multiple": 2.5,  # peak RSS / the float32 dataset: lower is better
 }
-
-
-# ----- data -----------------------------------------------------------------------------------------
-def dataset(n_train):
-    """(X, y, X_test, y_test, source): standardised float32 Fashion-MNIST, or random data of its shape."""
-    try:
-        from nnscratch import data
-
-        X, y = data.load("fashion-mnist")
-        X_test, y_test = data.load("fashion-mnist", "test")
-        source = "Fashion-MNIST"
-    except (FileNotFoundError, OSError, ValueError):
-        rng = np.random.default_rng(0)
-        X, y = rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 60000)
-        X_test, y_test = rng.integers(0, 256, (10000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 10000)
-        source = "random data of Fashion-MNIST's shape (files not found)"
-    mean, std = X.mean(), X.std()
-    prep = lambda a: ((a.reshape(len(a), -1) - mean) / std).astype(np.float32)  # noqa: E731
-    return prep(X[:n_train]), y[:n_train].astype(np.int64), prep(X_test), y_test.astype(np.int64), source
-
-
-def init_weights(sizes, seed=0):
-    rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((a, b)).astype(np.float32) * np.float32(np.sqrt(2 / a)), np.zeros(b, np.float32))
-            for a, b in zip(sizes[:-1], sizes[1:])]
-
-
-def batches(n, batch, epoch):
-    order = np.random.default_rng(epoch).permutation(n)
-    return [order[i:i + batch] for i in range(0, n - batch + 1, batch)]
-
-
-# ----- contenders: each trains for `epochs` and returns (seconds training, test accuracy) ---------------
-def nnscratch_mlp(params):
-    """The MLP through nnscratch's public API, starting from the given weights."""
-    from nnscratch import nn
-
-    layers = []
-    for i, (w, b) in enumerate(params):
-        linear = nn.Linear(w.shape[0], w.shape[1], rng=i)
-        linear.weight.data[...], linear.bias.data[...] = w, b
-        layers += [linear, nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
-
-
-def torch_mlp(params):
-    import torch
-
-    layers = []
-    for w, b in params:
-        linear = torch.nn.Linear(w.shape[0], w.shape[1])
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(w.T.copy()))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers += [linear, torch.nn.ReLU()]
-    return torch.nn.Sequential(*layers[:-1])
-
-
-def cross_entropy_grad_in_place(z, yb):
-    """The mean softmax cross-entropy's gradient (softmax(z) - onehot(yb)) / N, written over the logits z."""
-    z -= z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    z[np.arange(len(yb)), yb] -= 1
-    z *= np.float32(1 / len(yb))
-    return z
-
-
-def numpy_step(params, velocity, xb, yb):
-    """One SGD-momentum step of the lecture's network written by hand: fused, in place, float32."""
-    acts, masks = [xb], []
-    for w, b in params[:-1]:
-        h = acts[-1] @ w
-        h += b
-        mask = h > 0
-        h *= mask
-        acts.append(h)
-        masks.append(mask)
-    z = acts[-1] @ params[-1][0]
-    z += params[-1][1]
-    grad = cross_entropy_grad_in_place(z, yb)
-    for layer in range(len(params) - 1, -1, -1):
-        w, b = params[layer]
-        dw, db = acts[layer].T @ grad, grad.sum(axis=0)
-        if layer:
-            grad = grad @ w.T
-            grad *= masks[layer - 1]
-        vw, vb = velocity[layer]
-        vw *= MOMENTUM
-        vw += dw
-        vb *= MOMENTUM
-        vb += db
-        w -= LR * vw
-        b -= LR * vb
-
-
-def run_nnscratch(X, y, Xt, yt, epochs, sizes, batch):
-    from nnscratch import Tensor, no_grad, optim
-    from nnscratch.nn import functional as F
-
-    model = nnscratch_mlp(init_weights(sizes))
-    optimizer = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    seconds = 0.0
-    for epoch in range(epochs):
-        shuffled = batches(len(X), batch, epoch)
-        Xs, ys = X[np.concatenate(shuffled)], y[np.concatenate(shuffled)]  # one gather an epoch
-        started = time.perf_counter()
-        for i in range(len(shuffled)):
-            loss = F.cross_entropy(model(Tensor(Xs[i * batch:(i + 1) * batch])), ys[i * batch:(i + 1) * batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        seconds += time.perf_counter() - started
-    with no_grad():
-        accuracy = float(np.mean(model(Tensor(Xt)).data.argmax(axis=1) == yt))
-    return seconds, accuracy
-
-
-def run_numpy(X, y, Xt, yt, epochs, sizes, batch):
-    """The lecture's network written as fast as NumPy allows: fused, in place, float32 throughout."""
-    params = init_weights(sizes)
-    velocity = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
-    seconds = 0.0
-    for epoch in range(epochs):
-        shuffled = batches(len(X), batch, epoch)
-        Xs, ys = X[np.concatenate(shuffled)], y[np.concatenate(shuffled)]
-        started = time.perf_counter()
-        for i in range(len(shuffled)):
-            numpy_step(params, velocity, Xs[i * batch:(i + 1) * batch], ys[i * batch:(i + 1) * batch])
-        seconds += time.perf_counter() - started
-    h = Xt
-    for w, b in params[:-1]:
-        h = np.maximum(h @ w + b, 0)
-    accuracy = float(np.mean((h @ params[-1][0] + params[-1][1]).argmax(axis=1) == yt))
-    return seconds, accuracy
-
-
-def run_torch(X, y, Xt, yt, epochs, sizes, batch):
-    import torch
-
-    torch.set_num_threads(CORES)
-    model = torch_mlp(init_weights(sizes))
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    seconds = 0.0
-    for epoch in range(epochs):
-        shuffled = batches(len(X), batch, epoch)
-        Xs = torch.from_numpy(X[np.concatenate(shuffled)])
-        ys = torch.from_numpy(y[np.concatenate(shuffled)])
-        started = time.perf_counter()
-        for i in range(len(shuffled)):
-            loss = loss_fn(model(Xs[i * batch:(i + 1) * batch]), ys[i * batch:(i + 1) * batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        seconds += time.perf_counter() - started
-    with torch.no_grad():
-        accuracy = float((model(torch.from_numpy(Xt)).argmax(dim=1).numpy() == yt).mean())
-    return seconds, accuracy
-
-
-def run_sklearn(X, y, Xt, yt, epochs, sizes, batch):
-    import warnings
-
-    from sklearn.neural_network import MLPClassifier
-
-    clf = MLPClassifier(hidden_layer_sizes=sizes[1:-1], solver="sgd", learning_rate_init=LR, momentum=MOMENTUM,
-                        nesterovs_momentum=False, batch_size=batch, max_iter=epochs, alpha=0.0, shuffle=True,
-                        random_state=0, tol=0.0, n_iter_no_change=epochs + 1)
-    started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf.fit(X, y)  # float32 in: scikit-learn keeps float32
-    return time.perf_counter() - started, float(clf.score(Xt, yt))
-
-
-def matmul_step(params, acts, xb):
-    """Only a step's matrix products, same shapes: forward, then the backward ones a step needs
-    (every weight gradient, and the input gradient of every layer but the first)."""
-    h = xb
-    for w, _ in params:
-        h = h @ w
-    for layer in range(len(params) - 1, -1, -1):
-        _ = (xb if layer == 0 else acts[layer]).T @ acts[layer + 1]
-        if layer:
-            _ = acts[layer + 1] @ params[layer][0].T
-
-
-def run_matmul(X, y, Xt, yt, epochs, sizes, batch):
-    params = init_weights(sizes)
-    acts = [np.random.default_rng(1).standard_normal((batch, n)).astype(np.float32) for n in sizes]
-    steps = epochs * (len(X) // batch)
-    started = time.perf_counter()
-    for i in range(steps):
-        matmul_step(params, acts, X[(i % (len(X) // batch)) * batch:][:batch])
-    return time.perf_counter() - started, None
-
-
-def run_inference(contender, X_test, sizes, repeats):
-    """Samples per second of a forward pass at batch 10,000 (nnscratch or torch)."""
-    Xb = np.ascontiguousarray(np.resize(X_test, (10_000, X_test.shape[1])))
-    params = init_weights(sizes)
-    if contender == "nnscratch":
-        from nnscratch import Tensor, no_grad
-
-        model = nnscratch_mlp(params).eval()
-
-        def forward():
-            with no_grad():
-                return model(Tensor(Xb))
-    else:
-        import torch
-
-        torch.set_num_threads(CORES)
-        model = torch_mlp(params).eval()
-        xt = torch.from_numpy(Xb)
-
-        def forward():
-            with torch.no_grad():
-                return model(xt)
-    forward()
-    started = time.perf_counter()
-    for _ in range(repeats):
-        forward()
-    return repeats * len(Xb) / (time.perf_counter() - started)
-
-
-CONTENDERS = {"nnscratch": run_nnscratch, "numpy": run_numpy, "torch": run_torch, "sklearn": run_sklearn,
-              "matmul": run_matmul}
+BUSY_LOOP = "while True: pass"  # the second process of the contention check: one core, no memory traffic
 
 
 # ----- the worker: one measurement in a fresh process -----------------------------------------------
@@ -277,22 +57,26 @@ def worker(args):
     if args.what == "inference":
         result = {"samples_per_s": run_inference(args.contender, Xt, sizes, args.repeats)}
     else:
-        seconds, accuracy = CONTENDERS[args.contender](X, y, Xt, yt, args.epochs, sizes, args.batch)
+        seconds, accuracy = TRAINING[args.contender](X, y, Xt, yt, args.epochs, sizes, args.batch)
         steps = args.epochs * (len(X) // args.batch)
         result = {"seconds": seconds, "samples_per_s": steps * args.batch / seconds, "accuracy": accuracy}
     result["source"] = source
     print(json.dumps(result))
 
 
-def measure(contender, what="train", epochs=1, n_train=60000, sizes=SIZES, batch=BATCH, repeats=5):
+def measure(contender, what="train", epochs=1, n_train=60000, sizes=SIZES, batch=BATCH, repeats=5, extra_pids=()):
+    """One measurement in a fresh process: its result dict, plus `others_cores` (the cores other
+    processes used meanwhile), or {"skipped": why}."""
     command = [sys.executable, __file__, "--worker", contender, "--what", what, "--epochs", str(epochs),
                "--n-train", str(n_train), "--sizes", ",".join(map(str, sizes)), "--batch", str(batch),
                "--repeats", str(repeats)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    with OthersLoad(extra_pids) as load:
+        done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
-        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
-        return {"skipped": last}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        return {"skipped": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["others_cores"] = load.others_cores
+    return result
 
 
 def available(module):
@@ -303,18 +87,143 @@ def available(module):
         return False
 
 
-# ----- the orchestra ----------------------------------------------------------------------------------
-def interleaved(contenders, rounds, **kwargs):
-    """{contender: [result per round]}, the contenders taking turns within each round."""
-    results = {c: [] for c in contenders}
-    for _ in range(rounds):
+# ----- rounds, and which of them count ----------------------------------------------------------------
+def interleaved(contenders, rounds, max_wait, gap, extra_pids=(), **kwargs):
+    """A list of rounds, each {"results": {contender: result}, "disturbed": reason or None}.
+
+    Before each round: wait until quiet (bounded); between contenders: an idle gap."""
+    done = []
+    for number in range(1, rounds + 1):
+        quiet, others, waited = wait_until_quiet(max_wait, extra_pids=extra_pids)
+        results, reasons, loaded = {}, [], {}
+        if not quiet:
+            reasons.append(f"others used {others:.2f} cores after waiting {waited:.0f} s")
         for contender in contenders:
-            results[contender].append(measure(contender, **kwargs))
-    return results
+            time.sleep(gap)
+            results[contender] = measure(contender, extra_pids=extra_pids, **kwargs)
+            busy = results[contender].get("others_cores")
+            if busy is not None and busy >= QUIET_CORES:
+                loaded[contender] = busy
+        if loaded:
+            reasons.append(f"others used up to {max(loaded.values()):.2f} cores during {', '.join(loaded)}")
+        done.append({"round": number, "results": results, "disturbed": "; ".join(reasons) or None})
+    return done
+
+
+def counted(rounds):
+    """(the rounds that count, a sentence saying which were discarded). If every round was
+    disturbed, all of them count and the sentence says so loudly."""
+    quiet = [r for r in rounds if not r["disturbed"]]
+    discarded = [f"round {r['round']} ({r['disturbed']})" for r in rounds if r["disturbed"]]
+    if not discarded:
+        return quiet, f"all {len(rounds)} rounds quiet"
+    if not quiet:
+        return rounds, f"EVERY ROUND DISTURBED, figures below are from disturbed rounds: {'; '.join(discarded)}"
+    return quiet, f"{len(quiet)} of {len(rounds)} rounds quiet; discarded: {'; '.join(discarded)}"
 
 
 def summary(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    """Median, quartiles (inclusive method), min, max and count of a list of numbers."""
+    values = list(values)
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
+    return {"median": median, "q1": q1, "q3": q3, "min": min(values), "max": max(values), "n": len(values)}
+
+
+def pair_ratios(rounds, a, b):
+    """a's samples/s ÷ b's, round by round (rounds where either was skipped are left out)."""
+    return [r["results"][a]["samples_per_s"] / r["results"][b]["samples_per_s"] for r in rounds
+            if "skipped" not in r["results"][a] and "skipped" not in r["results"][b]]
+
+
+def caveat(note):
+    """What a target's name says when its figure comes from disturbed rounds only."""
+    return " [from disturbed rounds]" if note.startswith("EVERY ROUND DISTURBED") else ""
+
+
+def iqr(s, fmt="{:.2f}"):
+    return f"{fmt.format(s['median'])} (IQR {fmt.format(s['q1'])} – {fmt.format(s['q3'])})"
+
+
+# ----- the parts of the report ------------------------------------------------------------------------
+def training_table(rounds, verdicts):
+    use, note = counted(rounds)
+    print(f"rounds: {note}\n")
+    print(f"{'contender':<11}{'samples/s, median (IQR)':>34}{'accuracy':>10}   nnscratch ÷ it, median (IQR)")
+    rows = {}
+    for contender in rounds[0]["results"]:
+        results = [r["results"][contender] for r in use]
+        if "skipped" in results[0]:
+            print(f"{contender:<11} skipped: {results[0]['skipped']}")
+            continue
+        speed, ratio = summary(r["samples_per_s"] for r in results), summary(pair_ratios(use, "nnscratch", contender))
+        accuracy = results[0]["accuracy"]
+        rows[contender] = {"samples_per_s": speed, "nnscratch_ratio": ratio, "accuracy": accuracy}
+        acc = "" if accuracy is None else f"{accuracy:.4f}"
+        print(f"{contender:<11}{iqr(speed, '{:,.0f}'):>34}{acc:>10}   {iqr(ratio)}")
+    for peer in ("jax", "torch", "numpy", "sklearn"):
+        if peer in rows:
+            ratio = rows[peer]["nnscratch_ratio"]["median"]
+            verdicts.append((f"training >= {TARGETS[peer]}x {peer}{caveat(note)}", ratio, TARGETS[peer], True))
+    if "matmul" in rows:
+        multiple = summary(pair_ratios(use, "matmul", "nnscratch"))
+        rows["step_over_matmul"] = multiple
+        print(f"\nthe limit: nnscratch's step takes {iqr(multiple)}x the time of its matrix products alone")
+        verdicts.append((f"step <= {TARGETS['matmul_limit']}x its matrix products{caveat(note)}", multiple["median"],
+                         TARGETS["matmul_limit"], False))
+    return {"rounds_note": note, "rows": rows}
+
+
+def inference_table(rounds, verdicts):
+    use, note = counted(rounds)
+    peers = [c for c in rounds[0]["results"] if c != "nnscratch" and "skipped" not in rounds[0]["results"][c]]
+    report = {"rounds_note": note}
+    print(f"\ninference at batch 10,000 ({note}):")
+    for contender in rounds[0]["results"]:
+        if "skipped" not in rounds[0]["results"][contender]:
+            speed = summary(r["results"][contender]["samples_per_s"] for r in use)
+            report[contender] = speed
+            print(f"  {contender:<10} {iqr(speed, '{:,.0f}')} samples/s")
+    for peer in peers:
+        ratio = summary(pair_ratios(use, "nnscratch", peer))
+        report[f"nnscratch_over_{peer}"] = ratio
+        print(f"  nnscratch ÷ {peer}: {iqr(ratio)}")
+        target = TARGETS["inference_" + peer]
+        verdicts.append((f"inference >= {target}x {peer}{caveat(note)}", ratio["median"], target, True))
+    return report
+
+
+def contention_check(rounds_n, n_train, max_wait, gap, verdicts):
+    """nnscratch against JAX while a busy-loop process keeps one core busy (others beyond it count
+    as disturbance)."""
+    hog = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
+    try:
+        rounds = interleaved(["nnscratch", "jax"], rounds_n, max_wait, gap, extra_pids=(hog.pid,), n_train=n_train)
+    finally:
+        hog.kill()
+        hog.wait()
+    use, note = counted(rounds)
+    ratio = summary(pair_ratios(use, "nnscratch", "jax"))
+    print(f"\nwith a second process busy on one core ({note}): nnscratch ÷ jax {iqr(ratio)}")
+    target = TARGETS["contention_jax"]
+    verdicts.append((f"under contention >= {target}x jax{caveat(note)}", ratio["median"], target, True))
+    return {"rounds_note": note, "nnscratch_over_jax": ratio}
+
+
+def epoch_seconds(quick, with_torch, n_train):
+    """Seconds per epoch of nnscratch (and torch) as the width, then the batch size, grow."""
+    peers = ["nnscratch"] + (["torch"] if with_torch else [])
+    n_train = min(n_train, 20000) if quick else n_train
+    report = {"by_width": {}, "by_batch": {}}
+    print("\nseconds per epoch (" + ", ".join(peers) + "):")
+    for width in (256, 512) if quick else (256, 512, 1024, 2048):
+        row = {c: measure(c, sizes=(784, width, width // 2, 10), n_train=n_train).get("seconds") for c in peers}
+        report["by_width"][width] = row
+        print(f"  width {width:>5}: " + ", ".join(f"{c} {s:.2f} s" for c, s in row.items() if s))
+    for size in (32, 256) if quick else (32, 64, 128, 256, 512, 1024):
+        row = {c: measure(c, batch=size, n_train=n_train).get("seconds") for c in peers}
+        report["by_batch"][size] = row
+        print(f"  batch {size:>5}: " + ", ".join(f"{c} {s:.2f} s" for c, s in row.items() if s))
+    return report
 
 
 RSS_PROBE = """
@@ -333,100 +242,72 @@ def peak_rss_of_train(epochs):
     command = [sys.executable, "-m", "nnscratch", "train", "--epochs", str(epochs), "--quiet", "--out", out,
                "--offline"]
     probe = subprocess.run([sys.executable, "-c", RSS_PROBE, *command], capture_output=True, text=True)
-    first, last = probe.stdout.splitlines()[:2]
+    first, last = (probe.stdout.splitlines() + ["", ""])[:2]
+    if probe.returncode or not first:
+        return None, None, (probe.stderr.strip().splitlines() or ["probe failed"])[-1]
     code, kilobytes = map(int, first.split())
     if code:
         return None, None, last or "nnscratch train failed"
     return kilobytes * 1024, 70_000 * 784 * 4, None
 
 
+def memory_check(verdicts):
+    peak, dataset_bytes, problem = peak_rss_of_train(1)
+    if not peak:
+        print(f"\npeak RSS not measured: {problem}")
+        return None
+    multiple = peak / dataset_bytes
+    print(f"\npeak RSS of `nnscratch train --epochs 1`: {peak / 2**20:.0f} MiB = {multiple:.2f}x the float32 "
+          f"dataset ({dataset_bytes / 2**20:.0f} MiB)")
+    verdicts.append((f"peak RSS <= {TARGETS['rss_multiple']}x the float32 dataset", multiple,
+                     TARGETS["rss_multiple"], False))
+    return {"bytes": peak, "dataset_float32_bytes": dataset_bytes, "multiple": multiple}
+
+
+def print_verdicts(verdicts):
+    """Each target met / not met; returns them as dicts for the JSON report."""
+    print("\ntargets (medians of pair-by-pair ratios over the quiet rounds):")
+    out = []
+    for name, value, target, higher_is_better in verdicts:
+        met = value >= target if higher_is_better else value <= target
+        print(f"  {'met    ' if met else 'NOT met'}  {name}: {value:.2f}")
+        out.append({"target": name, "value": value, "met": met})
+    return out
+
+
+# ----- the orchestra ----------------------------------------------------------------------------------
 def orchestrate(args):
-    quick = args.quick
-    rounds = 3 if quick else 7
-    epochs = 1 if quick else 3
-    contenders = ["nnscratch", "numpy", "matmul"] + [c for c, m in (("torch", "torch"), ("sklearn", "sklearn"))
-                                                     if available(m)]
-    report = {"machine": machine(), "quick": quick, "rounds": rounds, "epochs": epochs}
+    rounds = args.rounds or (3 if args.quick else 7)
+    epochs = 1 if args.quick else 3
+    pace = {"max_wait": args.max_wait, "gap": args.gap}
+    optional = [c for c, module in (("jax", "jax"), ("torch", "torch"), ("sklearn", "sklearn")) if available(module)]
+    report = {"machine": machine(), "quick": args.quick, "rounds": rounds, "epochs": epochs, "targets": TARGETS}
     print(f"machine: {report['machine']}")
     print(f"training: MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, SGD momentum {MOMENTUM}, float32, "
-          f"{epochs} epoch(s), {rounds} interleaved rounds, fresh process each")
-    train = interleaved(contenders, rounds, epochs=epochs)
-    report["source"] = train["nnscratch"][0].get("source")
-    print(f"data: {report['source']}\n")
-    rows = {}
-    print(f"{'contender':<12}{'samples/s (median)':>20}{'range':>24}{'accuracy':>10}{'nnscratch x':>14}")
-    for contender, results in train.items():
-        if "skipped" in results[0]:
-            print(f"{contender:<12} skipped: {results[0]['skipped']}")
-            continue
-        speed = summary([r["samples_per_s"] for r in results])
-        ratios = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(train["nnscratch"], results)]
-        accuracy = results[0]["accuracy"]
-        rows[contender] = {"samples_per_s": speed, "nnscratch_ratio": summary(ratios), "accuracy": accuracy,
-                           "rounds": [r["samples_per_s"] for r in results]}
-        acc = "" if accuracy is None else f"{accuracy:.4f}"
-        print(f"{contender:<12}{speed['median']:>20,.0f}{speed['min']:>12,.0f} - {speed['max']:<9,.0f}{acc:>10}"
-              f"{statistics.median(ratios):>13.2f}x")
-    report["training"] = rows
-
+          f"{epochs} epoch(s), {rounds} interleaved rounds, fresh process each; quiet = others < {QUIET_CORES} "
+          f"cores (wait up to {args.max_wait:.0f} s), {args.gap} s idle gap between contenders")
     verdicts = []
-    for peer in ("torch", "sklearn", "numpy"):
-        if peer in rows:
-            ratio = rows[peer]["nnscratch_ratio"]["median"]
-            verdicts.append((f"training throughput >= {TARGETS[peer]}x {peer}", ratio, ratio >= TARGETS[peer]))
-    if "matmul" in rows:
-        step_multiple = statistics.median(
-            [m["samples_per_s"] / n["samples_per_s"] for n, m in zip(train["nnscratch"], train["matmul"])])
-        report["step_over_matmul"] = step_multiple
-        print(f"\nthe limit: nnscratch's step takes {step_multiple:.2f}x the time of its matrix products alone")
-        verdicts.append((f"step <= {TARGETS['matmul_limit']}x its matrix products", step_multiple,
-                         step_multiple <= TARGETS["matmul_limit"]))
-
-    if available("torch"):
-        inference = interleaved(["nnscratch", "torch"], rounds, what="inference", repeats=3 if quick else 10)
-        ratios = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(inference["nnscratch"], inference["torch"])]
-        report["inference"] = {c: summary([r["samples_per_s"] for r in v]) for c, v in inference.items()}
-        report["inference"]["nnscratch_ratio"] = summary(ratios)
-        print(f"inference at batch 10,000: nnscratch {report['inference']['nnscratch']['median']:,.0f} samples/s, "
-              f"torch {report['inference']['torch']['median']:,.0f}; ratio {statistics.median(ratios):.2f}x")
-        verdicts.append((f"inference >= {TARGETS['inference_torch']}x torch", statistics.median(ratios),
-                         statistics.median(ratios) >= TARGETS["inference_torch"]))
-
-    widths = (256, 512) if quick else (256, 512, 1024, 2048)
-    batch_sizes = (32, 256) if quick else (32, 64, 128, 256, 512, 1024)
-    report["epoch_seconds_by_width"] = {}
-    print("\nseconds per epoch (nnscratch" + (", torch" if available("torch") else "") + "):")
-    for width in widths:
-        sizes = (784, width, width // 2, 10)
-        row = {c: measure(c, sizes=sizes, n_train=20000 if quick else 60000).get("seconds")
-               for c in ["nnscratch"] + (["torch"] if available("torch") else [])}
-        report["epoch_seconds_by_width"][width] = row
-        print(f"  width {width:>5}: " + ", ".join(f"{c} {s:.2f} s" for c, s in row.items() if s))
-    report["epoch_seconds_by_batch"] = {}
-    for size in batch_sizes:
-        row = {c: measure(c, batch=size, n_train=20000 if quick else 60000).get("seconds")
-               for c in ["nnscratch"] + (["torch"] if available("torch") else [])}
-        report["epoch_seconds_by_batch"][size] = row
-        print(f"  batch {size:>5}: " + ", ".join(f"{c} {s:.2f} s" for c, s in row.items() if s))
-
-    peak, dataset_bytes, problem = peak_rss_of_train(1)
-    if peak:
-        multiple = peak / dataset_bytes
-        report["train_peak_rss"] = {"bytes": peak, "dataset_float32_bytes": dataset_bytes, "multiple": multiple}
-        print(f"\npeak RSS of `nnscratch train --epochs 1`: {peak / 2**20:.0f} MiB = {multiple:.2f}x the float32 "
-              f"dataset ({dataset_bytes / 2**20:.0f} MiB)")
-        verdicts.append((f"peak RSS <= {TARGETS['rss_multiple']}x the float32 dataset", multiple,
-                         multiple <= TARGETS["rss_multiple"]))
-    else:
-        print(f"\npeak RSS not measured: {problem}")
-
-    print("\ntargets:")
-    for name, value, met in verdicts:
-        print(f"  {'met    ' if met else 'NOT met'}  {name}: {value:.2f}")
-    report["targets"] = [{"target": n, "value": v, "met": m} for n, v, m in verdicts]
+    train = interleaved(["nnscratch", "numpy", "matmul"] + optional, rounds, epochs=epochs, n_train=args.n_train,
+                        **pace)
+    report["source"] = train[0]["results"]["nnscratch"].get("source")
+    print(f"data: {report['source']}")
+    report["training"] = training_table(train, verdicts)
+    report["training"]["rounds"] = train
+    peers = [c for c in ("torch", "jax") if c in optional]
+    if peers:
+        inference = interleaved(["nnscratch"] + peers, rounds, what="inference", repeats=3 if args.quick else 10,
+                                **pace)
+        report["inference"] = inference_table(inference, verdicts)
+    if "jax" in optional:
+        report["contention"] = contention_check(min(rounds, 5), args.n_train, verdicts=verdicts, **pace)
+    if not args.no_epoch_sweep:
+        report["epoch_seconds"] = epoch_seconds(args.quick, "torch" in optional, args.n_train)
+    report["train_peak_rss"] = memory_check(verdicts)
+    report["verdicts"] = print_verdicts(verdicts)
     if args.json:
-        with open(args.json, "w") as f:
+        with open(args.json + ".tmp", "w") as f:
             json.dump(report, f, indent=2)
+        os.replace(args.json + ".tmp", args.json)
         print(f"\nwritten: {args.json}")
 
 
@@ -441,18 +322,26 @@ def machine():
         pass
     from nnscratch import blas
 
-    return (f"{cpu}, {CORES} cores, Python {platform.python_version()}, NumPy {np.__version__}; "
+    versions = ", ".join(f"{m} {__import__(m).__version__}" for m in ("jax", "torch", "sklearn") if available(m))
+    return (f"{cpu}, {CORES} cores, Python {platform.python_version()}, NumPy {np.__version__}, {versions}; "
             f"nnscratch's sums: {blas.BACKEND}")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes: under 3 minutes")
+    parser.add_argument("--quick", action="store_true", help="1 epoch, 3 rounds, fewer sizes: a smoke check")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 7; 3 with --quick)")
+    parser.add_argument("--max-wait", type=float, default=20.0,
+                        help="seconds to wait for a quiet machine before a round (default 20); then it is disturbed")
+    parser.add_argument("--gap", type=float, default=0.5, help="idle seconds between contenders (default 0.5)")
+    parser.add_argument("--no-epoch-sweep", action="store_true",
+                        help="skip the seconds-per-epoch sweeps over width and batch size")
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--what", default="train", help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, default=1, help=argparse.SUPPRESS)
-    parser.add_argument("--n-train", type=int, default=60000, help=argparse.SUPPRESS)
+    parser.add_argument("--n-train", type=int, default=60000,
+                        help="training samples per epoch (default 60000; fewer for a smoke check)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=BATCH, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=5, help=argparse.SUPPRESS)

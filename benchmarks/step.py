@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from run import (BATCH, LR, MOMENTUM, SIZES, cross_entropy_grad_in_place, init_weights, matmul_step, nnscratch_mlp,
-                 numpy_step)
+from contenders import (BATCH, LR, MOMENTUM, SIZES, cross_entropy_grad_in_place, init_weights, matmul_step,
+                         nnscratch_mlp, numpy_step)
 
 from nnscratch import Tensor, blas, optim
 from nnscratch.nn import functional as F
