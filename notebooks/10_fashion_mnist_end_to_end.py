@@ -39,7 +39,7 @@ print("training samples:", len(prepared.train[1]), " validation:", len(prepared.
       " test:", len(prepared.test[1]))
 
 # %%
-model = runs.build_model(config, prepared.in_features, len(classes))
+model = runs.build_model(config, prepared.input_shape, len(classes))
 model
 
 # %%
