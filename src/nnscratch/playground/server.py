@@ -160,7 +160,12 @@ def _same_origin(ws):
 
 
 class Connection:
-    """One open page: its Session, whether it plays, and the task that trains while it does."""
+    """One open page: its Session, whether it plays, and the task that trains while it does.
+
+    `Connection.open` holds the pages connected right now (a page that is left closes its socket,
+    so its training stops and it leaves this set)."""
+
+    open = set()
 
     def __init__(self, ws, uploads):
         self.ws, self.uploads = ws, uploads
@@ -171,6 +176,7 @@ class Connection:
     async def run(self):
         """Handle the page's commands until it goes away; a task trains while it plays."""
         trainer = asyncio.create_task(self._train())
+        Connection.open.add(self)
         try:
             while True:
                 text = await self.ws.receive_text()
@@ -182,6 +188,7 @@ class Connection:
             pass  # the page closed, or the server is stopping (Ctrl-C) with the page still open
         finally:
             self.closed = True
+            Connection.open.discard(self)
             trainer.cancel()
             await asyncio.gather(trainer, return_exceptions=True)  # no send after the handler returns
 

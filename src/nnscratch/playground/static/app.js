@@ -138,8 +138,19 @@ function connect() {
     else if (message.type === "data") { state.data = message; state.frame = null; buildNetwork(message); }
     else if (message.type === "frame") { state.frame = message; state.dirty = true; }
   };
-  ws.onclose = () => showMessage("the connection to the playground server closed; restart `nnscratch playground` and reload");
+  ws.onclose = () => {
+    if (state.ws === ws) showMessage("the connection to the playground server closed; restart `nnscratch playground` and reload");
+  };
 }
+
+// A page left for another (or kept in the back-forward cache) must stop its training on the
+// server, or every page ever opened keeps a share of the CPU; coming back reconnects.
+window.addEventListener("pagehide", () => {
+  const ws = state.ws;
+  state.ws = null;
+  if (ws) ws.close();
+});
+window.addEventListener("pageshow", event => { if (event.persisted && !state.ws) connect(); });
 
 async function uploadCSV() {
   const file = $("csv").files[0];
