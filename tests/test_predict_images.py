@@ -143,6 +143,19 @@ def test_every_pillow_mode_gives_the_same_sample_within_rounding(tmp_path):
     assert notes == ["range 0..1 -> 0..255"]
 
 
+@pytest.mark.parametrize("name", ["anim.gif", "pages.tiff"])
+def test_an_animated_or_multi_page_file_says_which_frame_it_used(tmp_path, name):
+    # the first frame was used silently: a learner predicting a GIF could not know which picture was read
+    frames = [Image.fromarray(np.full((28, 28), level, np.uint8)) for level in (40, 120, 200)]
+    frames[0].save(tmp_path / name, save_all=True, append_images=frames[1:])
+    sample, notes = read_image(tmp_path / name, GREY_0_255)
+    np.testing.assert_allclose(sample, 40, atol=0.51)
+    assert ("frame 1 of 3 used (an animated or multi-page file); save the frame you mean as its "
+            "own image to predict another") in notes
+    frames[0].save(tmp_path / "still.gif")
+    assert not any("frame" in note for note in read_image(tmp_path / "still.gif", GREY_0_255)[1])
+
+
 def test_transparency_is_composited_on_the_training_background_and_grey_feeds_a_colour_model(tmp_path):
     u = np.full((4, 6), 90, np.uint8)
     rgba = np.stack([u, u, u, np.full_like(u, 255)], axis=-1)

@@ -105,6 +105,18 @@ def test_a_damaged_config_json_is_one_line_naming_the_file(tmp_path, content, ca
     assert len(err.splitlines()) == 1 and str(run / "config.json") in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("content, kind", [("[1, 2]", "an array"), ('"mlp:64"', "a string"), ("3", "a number")])
+def test_a_config_json_that_is_not_an_object_blames_the_file_not_a_setting(tmp_path, content, kind, capsys):
+    # the message was "argument --model: expected a JSON object": the user had given no --model
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(content)
+    assert main(["train", "--out", str(run), "--resume", "--offline"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert f"expected a JSON object of settings ({{\"model\": ...}}), got {kind}" in err
+    assert "--model" not in err and "argument" not in err
+
+
 def imports_of(module_path):
     tree = ast.parse(Path(module_path).read_text())
     found = set()

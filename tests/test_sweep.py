@@ -175,6 +175,11 @@ def test_sweep_command_rejects_bad_options_in_the_users_terms(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "missing.toml")]) == 1
     err = capsys.readouterr().err
     assert f"sweep spec {tmp_path / 'missing.toml'} not found; give a .toml or .json file" in err
+    (tmp_path / "specs").mkdir()  # a folder exists: "not found" would be false
+    assert main(["sweep", str(tmp_path / "specs")]) == 1
+    err = capsys.readouterr().err
+    assert f"sweep spec {tmp_path / 'specs'} is a folder; give the .toml or .json file in it" in err
+    assert "not found" not in err
 
 
 def test_the_shipped_init_x_activation_spec_is_valid_and_crosses_every_init_with_every_activation():

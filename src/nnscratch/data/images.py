@@ -188,11 +188,16 @@ def _read_with_pillow(path, background):
     Image = _pillow()
     try:
         with Image.open(path) as img:
+            frames = getattr(img, "n_frames", 1)  # counting the frames moves through the file:
+            img.seek(0)  # back to the first frame, then read it while the file is open
             img.load()
     except (OSError, Image.DecompressionBombError) as error:
         raise ValueError(f"{path} is not an image Pillow can read (PNG, JPEG, TIFF, ...) nor a .npy array "
                          f"({error})") from None
     mode, notes = img.mode, []
+    if frames > 1:
+        notes.append(f"frame 1 of {frames} used (an animated or multi-page file); save the frame you mean "
+                     f"as its own image to predict another")
     if mode in CONVERTED_MODES:
         target = CONVERTED_MODES[mode]
         if mode == "P" and "transparency" not in img.info:

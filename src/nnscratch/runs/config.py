@@ -30,9 +30,10 @@ class Problem:
 
     def describe(self, label, name):
         """The message, with `label(field)` leading and `name(field)` filling each `{field}`
-        placeholder; literal braces (a user's value, see `literal`) are written {{ and }}."""
+        placeholder; literal braces (a user's value, see `literal`) are written {{ and }}.
+        A problem of the whole config (field "") has no label."""
         text = re.sub(r"\{\{|\}\}|\{(\w+)\}", lambda m: name(m[1]) if m[1] else m[0][0], self.text)
-        return f"{label(self.field)}: {text}"
+        return f"{label(self.field)}: {text}" if self.field else text
 
 
 def literal(text):
@@ -54,6 +55,13 @@ class ConfigError(ValueError):
         label = label or name
         text = "; ".join(p.describe(label, name) for p in self.problems)
         return f"{self.where}: {text}" if self.where else text
+
+
+def _json_type(value):
+    """The JSON name of a parsed value's type, with its article: a list is "an array", a str "a string"."""
+    names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+             type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def default_lr(model):
@@ -151,8 +159,8 @@ class RunConfig:
         """A RunConfig from a dict (config.json); unknown keys are an error naming them.
         Raises ConfigError (a ValueError) prefixed by `where` (e.g. the file) when given."""
         if not isinstance(d, dict):
-            raise ConfigError([Problem("model", f"expected a JSON object of settings, got {type(d).__name__}")],
-                              where)  # a type name has no braces
+            raise ConfigError([Problem("", f"expected a JSON object of settings ({{{{\"model\": ...}}}}), got "
+                                           f"{_json_type(d)}")], where)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:

@@ -79,6 +79,8 @@ def load_spec(source):
         return source
     if isinstance(source, (str, Path)):
         path = Path(source)
+        if path.is_dir():
+            raise IsADirectoryError(f"sweep spec {path} is a folder; give the .toml or .json file in it")
         if not path.is_file():
             raise FileNotFoundError(f"sweep spec {path} not found; give a .toml or .json file")
         d = _read(path)
