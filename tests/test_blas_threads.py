@@ -149,10 +149,24 @@ def test_others_load_excludes_this_process(monkeypatch):
     state = blas._threads
     state.window = (10.0, 100.0, 5.0)  # then 0.5 s of wall time in which the machine and we both used 0.8 s
     monkeypatch.setattr(blas.time, "monotonic", lambda: 10.5)
-    monkeypatch.setattr(blas, "_machine_busy_seconds", lambda: 100.8)
+    monkeypatch.setattr(blas, "_busy_seconds", lambda cpus: 100.8)
     monkeypatch.setattr(blas.time, "process_time", lambda: 5.8)
     assert state.others_cores() == 0.0
     state.window = (10.0, 100.0, 5.0)
     monkeypatch.setattr(blas.time, "process_time", lambda: 5.3)  # we used 0.3 s: others 0.5 s in 0.5 s
-    monkeypatch.setattr(blas.os, "cpu_count", lambda: state.cores)
     assert state.others_cores() == pytest.approx(1.0)
+
+
+def test_busy_seconds_counts_only_the_given_cores(tmp_path, monkeypatch):
+    """Per-core lines of /proc/stat: busy = all ticks but idle and iowait, for the cores asked about."""
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  30 0 10 500 5 0 0 0 0 0\n"
+                    "cpu0 10 0 5 200 2 0 0 0 0 0\n"
+                    "cpu1 20 0 5 300 3 1 1 2 0 0\n"
+                    "intr 12345\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(stat if path == "/proc/stat" else path, *a, **k))
+    ticks = blas._CLOCK_TICKS
+    assert blas._busy_seconds({0}) == pytest.approx(15 / ticks)
+    assert blas._busy_seconds({1}) == pytest.approx(29 / ticks)  # irq, softirq and steal are busy too
+    assert blas._busy_seconds({0, 1}) == pytest.approx(44 / ticks)

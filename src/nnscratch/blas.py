@@ -208,15 +208,22 @@ def _bind_thread_control():
     return None, None
 
 
-def _machine_busy_seconds():
-    """Busy core-seconds of the whole machine since boot (/proc/stat: user, nice, system, irq,
-    softirq and steal ticks of all cores), or None where there is no /proc/stat."""
+def _busy_seconds(cpus):
+    """Busy seconds since boot of the cores numbered `cpus` (/proc/stat's per-core lines: user, nice,
+    system, irq, softirq and steal ticks; idle and iowait are not busy), or None without /proc/stat."""
+    busy = 0
     try:
         with open("/proc/stat") as f:
-            ticks = [int(t) for t in f.readline().split()[1:9]]
-    except (OSError, ValueError):
+            for line in f:
+                name, _, rest = line.partition(" ")
+                if name[:3] != "cpu":
+                    break  # the per-core lines come first
+                if name[3:].isdigit() and int(name[3:]) in cpus:
+                    ticks = [int(t) for t in rest.split()[:8]]
+                    busy += sum(ticks) - ticks[3] - ticks[4]
+    except (OSError, ValueError, IndexError):
         return None
-    return (sum(ticks) - ticks[3] - ticks[4]) / _CLOCK_TICKS
+    return busy / _CLOCK_TICKS
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -225,14 +232,15 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 class _AutoThreads:
     """The thread count in force and, in "auto" mode, the rule that moves it (see `auto_threads`).
 
-    Others' load over a window = (the machine's busy time - this process's CPU time, all its threads)
-    / wall time, scaled to the cores this process may run on. A count set by anyone else (the user,
+    Others' load over a window = (the busy time of the cores this process may run on - this process's
+    CPU time, all its threads) / wall time. A count set by anyone else (the user,
     threadpoolctl) is noticed at the next check and then left alone: auto mode ends."""
 
     def __init__(self):
         self.get, self.put = _bind_thread_control()
         self.limit = self.get() if self.get else 1  # OPENBLAS_NUM_THREADS, or the library's core count
-        self.cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self.cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+        self.cores = len(self.cpus)
         self.chosen = None  # the count this module last set
         setting = os.environ.get(THREADS_ENV, "auto").strip().lower() or "auto"
         self.auto = setting == "auto" and self.get is not None and self.limit > 1
@@ -245,7 +253,7 @@ class _AutoThreads:
         self.restart_window()
 
     def restart_window(self):
-        self.window = (time.monotonic(), _machine_busy_seconds(), time.process_time())
+        self.window = (time.monotonic(), _busy_seconds(self.cpus), time.process_time())
         self.next_check = self.window[0] + CHECK_SECONDS
 
     def set(self, n):
@@ -254,12 +262,11 @@ class _AutoThreads:
 
     def others_cores(self):
         """Cores other processes used on ours since the last call (None without /proc/stat)."""
-        (wall0, busy0, own0), self.window = self.window, (time.monotonic(), _machine_busy_seconds(), time.process_time())
+        (wall0, busy0, own0), self.window = self.window, (time.monotonic(), _busy_seconds(self.cpus), time.process_time())
         wall, busy, own = self.window
         if busy is None or busy0 is None or wall <= wall0:
             return None
-        total = max(1, os.cpu_count() or 1)
-        return max(0.0, (busy - busy0) - (own - own0)) / (wall - wall0) * min(1.0, self.cores / total)
+        return max(0.0, (busy - busy0) - (own - own0)) / (wall - wall0)
 
     def adapt(self):
         """Re-measure others' load and set the count `auto_threads` gives (called from `_blas`)."""
