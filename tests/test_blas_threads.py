@@ -170,3 +170,17 @@ def test_busy_seconds_counts_only_the_given_cores(tmp_path, monkeypatch):
     assert blas._busy_seconds({0}) == pytest.approx(15 / ticks)
     assert blas._busy_seconds({1}) == pytest.approx(29 / ticks)  # irq, softirq and steal are busy too
     assert blas._busy_seconds({0, 1}) == pytest.approx(44 / ticks)
+
+
+@needs_control
+@needs_two
+def test_a_count_set_by_others_before_the_first_check_stands():
+    """As in a sweep worker that threadpoolctl limited to 1 thread right after starting."""
+    code = ("from nnscratch import blas\n"
+            "blas._threads.put(1)\n"  # the library's own setter, not ours: as threadpoolctl calls it
+            "blas._threads.others_cores = lambda: 0.0\n"
+            "blas._threads.adapt()\n"
+            "print(blas.get_num_threads(), blas._threads.auto)")
+    done = run_with_env("auto", code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "False"]

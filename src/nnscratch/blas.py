@@ -241,7 +241,7 @@ class _AutoThreads:
         self.limit = self.get() if self.get else 1  # OPENBLAS_NUM_THREADS, or the library's core count
         self.cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
         self.cores = len(self.cpus)
-        self.chosen = None  # the count this module last set
+        self.chosen = self.limit  # the count this module believes in force: any other means someone set it
         setting = os.environ.get(THREADS_ENV, "auto").strip().lower() or "auto"
         self.auto = setting == "auto" and self.get is not None and self.limit > 1
         if setting != "auto":
