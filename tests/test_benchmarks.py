@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
 
+import ab  # noqa: E402
 import contenders  # noqa: E402
 import quiet  # noqa: E402
 import run  # noqa: E402
@@ -112,3 +113,22 @@ def test_a_round_whose_quiet_wait_gave_up_is_discarded_and_all_disturbed_is_said
     use, note = run.counted(everything)
     assert len(use) == 2 and note.startswith("EVERY ROUND DISTURBED")
     assert "others used 0.90 cores after waiting 2 s" in note
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("two:", ("two", {})),
+    ("one:NNSCRATCH_BLAS_THREADS=1", ("one", {"NNSCRATCH_BLAS_THREADS": "1"})),
+    ("both:A=1,B=x=y", ("both", {"A": "1", "B": "x=y"})),
+    ("jax:contender=jax", ("jax", {"contender": "jax"})),
+])
+def test_ab_variants_are_a_name_and_environment_settings(text, expected):
+    assert ab.parse_variant(text) == expected
+
+
+def test_training_worker_reports_cpu_seconds_beside_wall_seconds(capsys):
+    run.main(["--worker", "numpy", "--n-train", "512"])
+    import json
+
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["cpu_seconds"] > 0 and result["seconds"] > 0
+    assert result["samples_per_s"] == pytest.approx(512 / result["seconds"])

@@ -13,13 +13,26 @@ threads, the velocity update inside the matrix product itself:
 Every function falls back to plain NumPy (same formula) when NumPy's BLAS is not found, the
 arrays are small, not contiguous float32/float64 of one shape, or `NNSCRATCH_BLAS=numpy` is set:
 the results agree to rounding either way. `BACKEND` names the one in use.
+
+This module also sets how many threads that library uses (for these calls and for NumPy's own
+`@`): `get_num_threads()`, `set_num_threads(n)`, `threadpool_limits(n)` (a `with` block, as in
+threadpoolctl). OpenBLAS splits each matrix product evenly over its threads and waits for the
+slowest, so a thread on a core that another process is using stalls the whole product (measured:
+a training step 6x slower with 2 threads than with 1 when other processes kept 1.5 of 2 cores
+busy). By default (`NNSCRATCH_BLAS_THREADS=auto`) the count follows the free cores: every
+`CHECK_SECONDS`, at the next call here, it is set to the cores that other processes leave at
+least 70% free (`auto_threads`), at most the library's own count at import. A whole number in
+`NNSCRATCH_BLAS_THREADS` fixes the count instead, and so does `set_num_threads`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
+import math
 import os
+import time
 
 import numpy as np
 
@@ -87,6 +100,8 @@ _FUNCS, BACKEND = _load()
 
 def _blas(name, *arrays):
     """The typed BLAS function for these arrays, or None when NumPy must do it."""
+    if _threads.auto and time.monotonic() >= _threads.next_check:
+        _threads.adapt()
     if _FUNCS is None or arrays[-1].size < MIN_SIZE:
         return None
     dtype = arrays[0].dtype
@@ -156,3 +171,152 @@ def _gemm(a, x, transpose_x, w, b, y):
             y *= y.dtype.type(b)
         y += product
     return y
+
+
+# ----- how many threads the library uses ------------------------------------------------------------
+THREADS_ENV = "NNSCRATCH_BLAS_THREADS"  # "auto" (default) or a whole number >= 1
+CHECK_SECONDS = 0.5  # the automatic count looks at the machine's load again after this long
+FREE_SHARE = 0.7  # a core is free when other processes leave it at least this idle (the benchmark's "quiet")
+
+
+def auto_threads(others_cores, cores, limit):
+    """The BLAS threads worth using when other processes keep `others_cores` of our `cores` busy:
+    one per core they leave at least FREE_SHARE idle, between 1 and `limit` (the library's own count).
+
+    OpenBLAS gives each of its threads an equal share of a matrix product and waits for the last
+    one; a thread on a core shared with a busy process runs at half speed or worse and holds the
+    product up, so only a free core is worth a thread. On 2 cores: others 0.2 -> 2 threads, 0.5 -> 1.
+    """
+    free = math.floor(cores - others_cores + (1 - FREE_SHARE) + 1e-9)
+    return max(1, min(int(limit), free))
+
+
+def _bind_thread_control():
+    """(get, set): the ctypes functions openblas_get/set_num_threads of NumPy's OpenBLAS, or (None, None)."""
+    for path in _library_candidates():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_", "64_"), ("scipy_", ""), ("", "64_"), ("", "")):
+            get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            put = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                get.restype, get.argtypes = ctypes.c_int, []
+                put.restype, put.argtypes = None, [ctypes.c_int]
+                return get, put
+    return None, None
+
+
+def _busy_seconds(cpus):
+    """Busy seconds since boot of the cores numbered `cpus` (/proc/stat's per-core lines: user, nice,
+    system, irq, softirq and steal ticks; idle and iowait are not busy), or None without /proc/stat."""
+    busy = 0
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                name, _, rest = line.partition(" ")
+                if name[:3] != "cpu":
+                    break  # the per-core lines come first
+                if name[3:].isdigit() and int(name[3:]) in cpus:
+                    ticks = [int(t) for t in rest.split()[:8]]
+                    busy += sum(ticks) - ticks[3] - ticks[4]
+    except (OSError, ValueError, IndexError):
+        return None
+    return busy / _CLOCK_TICKS
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+class _AutoThreads:
+    """The thread count in force and, in "auto" mode, the rule that moves it (see `auto_threads`).
+
+    Others' load over a window = (the busy time of the cores this process may run on - this process's
+    CPU time, all its threads) / wall time. A count set by anyone else (the user,
+    threadpoolctl) is noticed at the next check and then left alone: auto mode ends."""
+
+    def __init__(self):
+        self.get, self.put = _bind_thread_control()
+        self.limit = self.get() if self.get else 1  # OPENBLAS_NUM_THREADS, or the library's core count
+        self.cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+        self.cores = len(self.cpus)
+        self.chosen = self.limit  # the count this module believes in force: any other means someone set it
+        setting = os.environ.get(THREADS_ENV, "auto").strip().lower() or "auto"
+        self.auto = setting == "auto" and self.get is not None and self.limit > 1
+        if setting != "auto":
+            if not setting.isdigit() or int(setting) < 1:
+                raise ValueError(f"{THREADS_ENV}={os.environ[THREADS_ENV]!r}: give 'auto' (threads follow the "
+                                 f"free cores) or a whole number >= 1, e.g. {THREADS_ENV}=1")
+            if self.put is not None:
+                self.set(int(setting))
+        self.restart_window()
+
+    def restart_window(self):
+        self.window = (time.monotonic(), _busy_seconds(self.cpus), time.process_time())
+        self.next_check = self.window[0] + CHECK_SECONDS
+
+    def set(self, n):
+        self.put(n)
+        self.chosen = n
+
+    def others_cores(self):
+        """Cores other processes used on ours since the last call (None without /proc/stat)."""
+        (wall0, busy0, own0), self.window = self.window, (time.monotonic(), _busy_seconds(self.cpus), time.process_time())
+        wall, busy, own = self.window
+        if busy is None or busy0 is None or wall <= wall0:
+            return None
+        return max(0.0, (busy - busy0) - (own - own0)) / (wall - wall0)
+
+    def adapt(self):
+        """Re-measure others' load and set the count `auto_threads` gives (called from `_blas`)."""
+        self.next_check = time.monotonic() + CHECK_SECONDS
+        if self.chosen is not None and self.get() != self.chosen:
+            self.auto = False  # someone else set a count since: theirs stands
+            return
+        others = self.others_cores()
+        if others is None:
+            self.auto = False
+            return
+        n = auto_threads(others, self.cores, self.limit)
+        if n != self.chosen:
+            self.set(n)
+
+
+_threads = _AutoThreads()
+if hasattr(os, "register_at_fork"):  # a forked child's CPU clock restarts at 0: so must its window
+    os.register_at_fork(after_in_child=_threads.restart_window)
+
+
+def get_num_threads():
+    """The threads NumPy's BLAS library (OpenBLAS) uses now: an int, or None where it was not found."""
+    return _threads.get() if _threads.get else None
+
+
+def set_num_threads(n):
+    """Make NumPy's BLAS library use `n` threads from now on (for nnscratch's calls and NumPy's `@`),
+    switching the automatic count off. n: a whole number >= 1 (more than the cores only slows it).
+
+    Raises ValueError for another n; RuntimeError where NumPy's OpenBLAS was not found (then set
+    OPENBLAS_NUM_THREADS before Python starts, or use threadpoolctl)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a whole number >= 1, got {n!r}")
+    if _threads.put is None:
+        raise RuntimeError(f"set_num_threads: NumPy's OpenBLAS was not found ({BACKEND}); set "
+                           f"OPENBLAS_NUM_THREADS before starting Python, or use threadpoolctl")
+    _threads.auto = False
+    _threads.set(int(n))
+
+
+@contextlib.contextmanager
+def threadpool_limits(limits):
+    """`with blas.threadpool_limits(1): ...` runs the block with `limits` BLAS threads, then restores
+    the count and the automatic mode that were in force (threadpoolctl's name and meaning, for
+    NumPy's OpenBLAS only). Raises as `set_num_threads` does."""
+    before, was_auto = get_num_threads(), _threads.auto
+    set_num_threads(limits)
+    try:
+        yield
+    finally:
+        _threads.set(before)
+        _threads.auto = was_auto
