@@ -121,7 +121,8 @@ def col2im(cols, x_shape, kernel, stride, padding):
 
 class Conv2dFunction(Function):
     """y = conv2d(x, W) + b as one GEMM, W @ cols: x: (N, C, H, W), W: (O, C, kh, kw), b: (O,) or absent;
-    y: (N, O, Ho, Wo) with Ho = ⌊(H + 2·ph − kh) / sh⌋ + 1 (likewise Wo), in W's dtype.
+    y: (N, O, Ho, Wo) with Ho = ⌊(H + 2·ph − kh) / sh⌋ + 1 (likewise Wo), in W's dtype, a view of the
+    GEMM's batch-last result (O, Ho, Wo, N). x may be in any memory layout.
 
     Constants: stride, padding (pairs), buffer (a ColumnBuffer or None).
     """

@@ -8,9 +8,9 @@ x̂ = (x − μ) / √(σ² + eps), y = γ·x̂ + β. Fused because the backward
 
 Written as five passes over the array forward (mean, centre, Σ (x − μ)², scale, shift) and six
 backward (two sums, four for dx), each a whole-array NumPy call; the centred x is what backward
-keeps (x̂ = centred / σ is a per-channel factor away, so it is never stored). Sums are float32 as in
-PyTorch's CPU kernel; the variance is taken of the centred values (two passes), which keeps it
-accurate when the mean is large against the spread.
+keeps (x̂ = centred / σ is a per-channel factor away, so it is never stored). Sums run in the
+array's dtype; the variance is taken of the centred values (two passes), which keeps it accurate
+when the mean is large against the spread (tests/test_cnn_fast_paths.py bounds the float32 error).
 
 In training the running statistics move towards the batch's as PyTorch's do:
 running = (1 − momentum)·running + momentum·batch, with the unbiased variance (m/(m − 1)·σ²);
