@@ -9,7 +9,9 @@ BatchNorm2d -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(3136, 10), softmax cros
 Each round times `--steps` steps of nnscratch, then of PyTorch (torch.set_num_threads set to the
 same thread count as OpenBLAS), then the GEMMs alone (the same matrix products, shapes and dtype,
 as NumPy calls: the floor any im2col implementation sits on). Reported: medians and ranges of
-images per second, nnscratch ÷ PyTorch per round, and the step's time ÷ its GEMMs' time.
+images per second, nnscratch ÷ PyTorch per round, and the step's time ÷ its GEMMs' time; each on
+wall-clock time and, beside it, on this process's CPU time (`time.process_time`), which other jobs
+on a shared machine disturb less (at one thread the two agree on an idle machine).
 """
 
 from __future__ import annotations
@@ -93,10 +95,11 @@ def gemm_step():
 
 
 def seconds(step, n):
-    start = time.perf_counter()
+    """(wall-clock, CPU) seconds per call of step, averaged over n calls."""
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         step()
-    return (time.perf_counter() - start) / n
+    return (time.perf_counter() - start) / n, (time.process_time() - cpu) / n
 
 
 def main(argv=None):
@@ -110,16 +113,22 @@ def main(argv=None):
     for step in contenders.values():
         step()  # warm-up: buffers allocated, libraries loaded
     times = {name: [] for name in contenders}
+    cpu_times = {name: [] for name in contenders}
     for _ in range(args.rounds):
         for name, step in contenders.items():
-            times[name].append(seconds(step, args.steps))
-    result = {"threads": THREADS, "batch": BATCH, "rounds": args.rounds, "steps": args.steps}
+            wall, cpu = seconds(step, args.steps)
+            times[name].append(wall)
+            cpu_times[name].append(cpu)
+    result = {"threads": THREADS, "batch": BATCH, "rounds": args.rounds, "steps": args.steps,
+              "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
     for name, ts in times.items():
         result[f"{name}_images_per_s"] = BATCH / statistics.median(ts)
         result[f"{name}_range"] = [BATCH / max(ts), BATCH / min(ts)]
-    if "torch" in times:
-        result["nnscratch_over_torch"] = statistics.median(t / n for n, t in zip(times["nnscratch"], times["torch"]))
-    result["step_over_gemms"] = statistics.median(n / g for n, g in zip(times["nnscratch"], times["gemm"]))
+        result[f"{name}_cpu_images_per_s"] = BATCH / statistics.median(cpu_times[name])
+    for clock, ts in (("", times), ("_cpu", cpu_times)):
+        if "torch" in ts:
+            result[f"nnscratch_over_torch{clock}"] = statistics.median(t / n for n, t in zip(ts["nnscratch"], ts["torch"]))
+        result[f"step_over_gemms{clock}"] = statistics.median(n / g for n, g in zip(ts["nnscratch"], ts["gemm"]))
     for key, value in result.items():
         print(f"{key:28s} {value if not isinstance(value, float) else round(value, 3)}")
     if args.json:

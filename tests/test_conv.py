@@ -79,12 +79,13 @@ def test_conv2d_module_matches_torch_module_with_copied_weights():
 def test_im2col_rows_are_receptive_fields_and_col2im_is_its_adjoint():
     x = np.arange(2 * 1 * 3 * 4, dtype=np.float64).reshape(2, 1, 3, 4)
     cols = im2col(x, (2, 2), (1, 1), (0, 0))
-    assert cols.shape == (4, 2 * 2 * 3)
-    np.testing.assert_array_equal(cols[:, 0], [0, 1, 4, 5])    # the window at the top-left corner
-    np.testing.assert_array_equal(cols[:, 5], [6, 7, 10, 11])  # the last window (row 1, column 2) of the first image
+    assert cols.shape == (4, 2 * 3 * 2)  # columns ordered (window row, window column, image): batch last
+    np.testing.assert_array_equal(cols[:, 0], [0, 1, 4, 5])       # the window at the top-left corner
+    np.testing.assert_array_equal(cols[:, 1], [12, 13, 16, 17])   # the same window of the second image
+    np.testing.assert_array_equal(cols[:, 10], [6, 7, 10, 11])    # the last window (row 1, column 2) of the first image
     # <im2col(x), c> == <x, col2im(c)> for any c: col2im is the gradient of im2col
     rng = np.random.default_rng(6)
-    x, c = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((3 * 3 * 2, 2 * 3 * 2))  # C·kh·kw rows, N·Ho·Wo columns
+    x, c = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((3 * 3 * 2, 3 * 2 * 2))  # C·kh·kw rows, Ho·Wo·N columns
     lhs = (im2col(x, (3, 2), (2, 2), (1, 0)) * c).sum()
     rhs = (x * col2im(c, x.shape, (3, 2), (2, 2), (1, 0))).sum()
     assert lhs == pytest.approx(rhs, rel=1e-12)

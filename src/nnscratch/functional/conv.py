@@ -2,10 +2,18 @@
 multiplication"; Chellapilla et al., 2006).
 
 Forward copies every receptive field of the (padded) input into one column of a matrix
-`cols: (C·kh·kw, N·Ho·Wo)`, so the convolution is `W @ cols + b` with the filters as the rows of
+`cols: (C·kh·kw, Ho·Wo·N)`, so the convolution is `W @ cols + b` with the filters as the rows of
 `W: (O, C·kh·kw)`. Backward is the linear gate's rule on that product — dW = g @ colsᵀ,
 db = Σ g, dcols = Wᵀ @ g — and col2im adds each column of dcols back onto the input positions it
 was copied from (a copy's gradient is a sum). Conv1d is the same computation with a height of one.
+
+Batch last. The columns are ordered (row, column, image), the image index fastest, as in
+cuda-convnet's CHWN layout (Krizhevsky, 2012): one kernel offset's columns are then whole rows of
+Wo·N consecutive numbers in the padded input, so im2col is kh·kw large block copies and col2im
+kh·kw large block adds, not millions of Wo-long ones. The GEMM's result `(O, Ho·Wo·N)` is already
+every output channel's block; it is returned as an (N, O, Ho, Wo) *view* of that memory, so no
+transpose is copied, and element-wise layers after it (batch norm, ReLU, pooling) keep the layout.
+Any layout of x is accepted: the padding copy puts it batch last.
 
 The column matrix is the biggest array of a CNN step; a `ColumnBuffer` held by the layer lends
 the same memory to every batch (a batch's columns, reused), and backward checks that no later
@@ -15,7 +23,6 @@ forward overwrote it before reading it (if one did, it rebuilds the columns from
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..function import Function
 
@@ -53,39 +60,69 @@ class ColumnBuffer:
         return self.array[: rows * cols].reshape(rows, cols)
 
 
+def in_layout_of(array, template):
+    """`array` itself when its axes lie in memory in the same order as `template`'s (same shape), else a
+    copy laid out like `template`. Element-wise passes over two arrays of different layouts stride
+    through one of them and run several times slower; one copy first puts them in step."""
+    if _axis_order(array) == _axis_order(template):
+        return array
+    out = np.empty_like(template, dtype=array.dtype)
+    np.copyto(out, array)
+    return out
+
+
+def _axis_order(a):
+    """The axes of `a` from the slowest- to the fastest-moving in memory (axes of length one carry no order)."""
+    return [axis for axis in sorted(range(a.ndim), key=lambda i: -abs(a.strides[i])) if a.shape[axis] > 1]
+
+
+def pad_batch_last(x, padding):
+    """x: (N, C, H, W), in any memory layout, copied into a zero-padded batch-last array
+    (C, H + 2·ph, W + 2·pw, N)."""
+    n, c, h, w = x.shape
+    ph, pw = padding
+    padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), x.dtype)
+    padded[:, ph : ph + h, pw : pw + w] = x.transpose(1, 2, 3, 0)
+    return padded
+
+
 def im2col(x, kernel, stride, padding, out=None):
-    """The receptive fields of x: (N, C, H, W) as the columns of cols: (C·kh·kw, N·Ho·Wo); column
-    (n, p, q) is window (p, q) of image n, ordered (c, i, j) like a filter's weights. `out`, if given,
-    receives them (no new array). Columns, not rows, so the copy and col2im's adds run along
-    contiguous output rows (Wo), and the GEMM's result is already channel-major."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, Ho, Wo, kh, kw), a view
-    n, c, ho, wo = windows.shape[:4]
+    """The receptive fields of x: (N, C, H, W) as the columns of cols: (C·kh·kw, Ho·Wo·N); column
+    (p, q, n) is window (p, q) of image n, its rows ordered (c, i, j) like a filter's weights.
+    `out`, if given, receives them (no new array). Batch last, so each kernel offset's copy moves
+    runs of Wo·N consecutive numbers (see the module's docstring)."""
+    (kh, kw), (sh, sw) = kernel, stride
+    n, c, h, w = x.shape
+    ho, wo = output_size(h, kh, sh, padding[0]), output_size(w, kw, sw, padding[1])
+    padded = pad_batch_last(x, padding)
     if out is None:
-        out = np.empty((c * kh * kw, n * ho * wo), x.dtype)
-    np.copyto(out.reshape(c, kh, kw, n, ho, wo), windows.transpose(1, 4, 5, 0, 2, 3))
+        out = np.empty((c * kh * kw, ho * wo * n), x.dtype)
+    fields = out.reshape(c, kh, kw, ho, wo, n)
+    for i in range(kh):  # offset (i, j) of every window at once: one strided block copy
+        for j in range(kw):
+            fields[:, i, j] = padded[:, i : i + sh * ho : sh, j : j + sw * wo : sw]
     return out
 
 
 def col2im(cols, x_shape, kernel, stride, padding):
     """The adjoint of im2col: each column's entries are added back onto the input positions they were
-    copied from (overlapping windows add up). cols: (C·kh·kw, N·Ho·Wo) -> (N, C, H, W)."""
+    copied from (overlapping windows add up). cols: (C·kh·kw, Ho·Wo·N) -> (N, C, H, W), a view of
+    batch-last memory."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     n, c, h, w = x_shape
     ho, wo = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
-    fields = cols.reshape(c, kh, kw, n, ho, wo)
-    padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), cols.dtype)  # channel-major, like the columns
+    fields = cols.reshape(c, kh, kw, ho, wo, n)
+    padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), cols.dtype)  # batch last, like the columns
     for i in range(kh):  # one strided add per kernel offset: kh·kw whole-array operations
         for j in range(kw):
-            padded[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += fields[:, i, j]
-    return padded[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
+            padded[:, i : i + sh * ho : sh, j : j + sw * wo : sw] += fields[:, i, j]
+    return padded[:, ph : ph + h, pw : pw + w].transpose(3, 0, 1, 2)
 
 
 class Conv2dFunction(Function):
     """y = conv2d(x, W) + b as one GEMM, W @ cols: x: (N, C, H, W), W: (O, C, kh, kw), b: (O,) or absent;
-    y: (N, O, Ho, Wo) with Ho = ⌊(H + 2·ph − kh) / sh⌋ + 1 (likewise Wo), in W's dtype.
+    y: (N, O, Ho, Wo) with Ho = ⌊(H + 2·ph − kh) / sh⌋ + 1 (likewise Wo), in W's dtype, a view of the
+    GEMM's batch-last result (O, Ho, Wo, N). x may be in any memory layout.
 
     Constants: stride, padding (pairs), buffer (a ColumnBuffer or None).
     """
@@ -110,10 +147,10 @@ class Conv2dFunction(Function):
         cols = im2col(x, (kh, kw), stride, padding, out)
         self.generation = buffer.generation if buffer is not None else None
         self.save(x, weight, cols)
-        y = weight.reshape(out_c, -1) @ cols  # the one GEMM: (O, C·kh·kw) @ (C·kh·kw, N·Ho·Wo)
+        y = weight.reshape(out_c, -1) @ cols  # the one GEMM: (O, C·kh·kw) @ (C·kh·kw, Ho·Wo·N)
         if bias is not None:
             y += bias[:, None]
-        return np.ascontiguousarray(y.reshape(out_c, n, ho, wo).transpose(1, 0, 2, 3))
+        return y.reshape(out_c, ho, wo, n).transpose(3, 0, 1, 2)  # (N, O, Ho, Wo), a view: no copy
 
     def backward(self, grad):
         return self._gradients(grad, self.constants.get("stride", (1, 1)), self.constants.get("padding", (0, 0)))
@@ -125,7 +162,7 @@ class Conv2dFunction(Function):
         if buffer is not None and buffer.generation != self.generation:  # a later forward reused the memory
             cols = im2col(x, kernel, stride, padding)
         needs = self.needs_grad
-        g = grad.transpose(1, 0, 2, 3).reshape(weight.shape[0], -1)  # (O, N·Ho·Wo), like y
+        g = grad.transpose(1, 2, 3, 0).reshape(weight.shape[0], -1)  # (O, Ho·Wo·N), like y: free if batch last
         w2 = weight.reshape(weight.shape[0], -1)
         dx = col2im(w2.T @ g, x.shape, kernel, stride, padding) if needs[0] else None
         dw = (g @ cols.T).reshape(weight.shape) if needs[1] else None

@@ -6,6 +6,12 @@ x̂ = (x − μ) / √(σ² + eps), y = γ·x̂ + β. Fused because the backward
 
     dx = (1/m) · (1/√(σ² + eps)) · (m·dx̂ − Σ dx̂ − x̂ · Σ (dx̂ · x̂)),   dγ = Σ g·x̂,   dβ = Σ g.
 
+Written as five passes over the array forward (mean, centre, Σ (x − μ)², scale, shift) and six
+backward (two sums, four for dx), each a whole-array NumPy call; the centred x is what backward
+keeps (x̂ = centred / σ is a per-channel factor away, so it is never stored). Sums run in the
+array's dtype; the variance is taken of the centred values (two passes), which keeps it accurate
+when the mean is large against the spread (tests/test_cnn_fast_paths.py bounds the float32 error).
+
 In training the running statistics move towards the batch's as PyTorch's do:
 running = (1 − momentum)·running + momentum·batch, with the unbiased variance (m/(m − 1)·σ²);
 in evaluation the running statistics are used and x̂ is an affine map of x.
@@ -16,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .conv import in_layout_of
 
 
 def _channel_axes(x):
@@ -23,6 +30,12 @@ def _channel_axes(x):
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected x: (N, C) or (N, C, ...), got shape {x.shape}")
     return (0,) + tuple(range(2, x.ndim))
+
+
+def _sum_over_channel(a, b):
+    """Σ a·b per channel over every axis but 1, without the product array: (N, C, ...) -> (C,)."""
+    axes = "nc" + "ijklm"[: a.ndim - 2]  # "nc", "nci", "ncij": the subscripts of (N, C), (N, C, L), (N, C, H, W)
+    return np.einsum(f"{axes},{axes}->c", a, b)
 
 
 def _per_channel(v, ndim):
@@ -56,7 +69,7 @@ class BatchNormFunction(Function):
                                  f"running statistics")
             mean = x.mean(axis=axes)
             centred = x - _per_channel(mean, x.ndim)
-            var = np.square(centred).mean(axis=axes)  # the centred copy is reused for x̂ below
+            var = _sum_over_channel(centred, centred) / count
             if training and running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
@@ -68,23 +81,29 @@ class BatchNormFunction(Function):
             self.batch_stats = False
             centred = x - _per_channel(mean, x.ndim)
         inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype)
-        x_hat = centred
-        x_hat *= _per_channel(inv_std, x.ndim)
-        self.save(x_hat, inv_std, weight)
-        return x_hat * _per_channel(weight, x.ndim) + _per_channel(bias, x.ndim)
+        self.save(centred, inv_std, weight)
+        y = centred * _per_channel(weight * inv_std, x.ndim)  # γ·x̂ = (x − μ)·γ/σ: one pass, x̂ never stored
+        y += _per_channel(bias, x.ndim)
+        return y
 
     def backward(self, grad):
-        x_hat, inv_std, weight = self.saved
+        centred, inv_std, weight = self.saved
+        grad = in_layout_of(grad, centred)
         axes, ndim = _channel_axes(grad), grad.ndim
         needs = self.needs_grad
-        dweight = (grad * x_hat).sum(axis=axes) if needs[1] or (needs[0] and self.batch_stats) else None
-        dbias = grad.sum(axis=axes) if needs[2] or (needs[0] and self.batch_stats) else None
+        need_sums = needs[0] and self.batch_stats
+        dweight = inv_std * _sum_over_channel(grad, centred) if needs[1] or need_sums else None  # Σ g·x̂
+        dbias = np.add.reduce(grad, axis=axes) if needs[2] or need_sums else None  # Σ g
         dx = None
         if needs[0]:
             scale = _per_channel(weight * inv_std, ndim)
             if self.batch_stats:  # the mean and variance depend on x too: remove g's mean and x̂-projection
+                # dx = γ/σ · (g − Σg/m − x̂·Σ(g·x̂)/m), with x̂ = centred/σ: four in-place passes
                 m = grad.size // grad.shape[1]
-                dx = scale * (grad - _per_channel(dbias / m, ndim) - x_hat * _per_channel(dweight / m, ndim))
+                dx = centred * _per_channel(inv_std * dweight / m, ndim)
+                dx += _per_channel(dbias / m, ndim)
+                np.subtract(grad, dx, out=dx)
+                dx *= scale
             else:
                 dx = grad * scale
         return dx, (dweight if needs[1] else None), (dbias if needs[2] else None)

@@ -2,9 +2,12 @@
 
 Both walk the kh·kw offsets of a window, each one strided slice of the input covering every window
 at once, so a 2x2 pool is four whole-array operations, not a loop over pixels. Max pooling remembers
-which offset won each window; backward routes each output's gradient to that winner alone (the max
-gate). Average pooling spreads each output's gradient evenly over its window (a mean gate).
-The 1-D forms are the 2-D ones with a height of one.
+which offset won each window (one small integer per output); backward routes each output's gradient
+to that winner alone (the max gate). Average pooling spreads each output's gradient evenly over its
+window (a mean gate). The 1-D forms are the 2-D ones with a height of one.
+
+Outputs and gradients keep the input's memory layout (batch last after a convolution, see
+functional.conv), so every pass streams through memory in step.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from .conv import output_size, pair
+from .conv import in_layout_of, output_size, pair
 
 
 def _offsets(x_shape, kernel, stride):
@@ -29,35 +32,40 @@ def _offsets(x_shape, kernel, stride):
 
 class MaxPool2dFunction(Function):
     """y[n, c, p, q] = the max of x over window (p, q): x: (N, C, H, W) -> y: (N, C, Ho, Wo).
-    Ties go to the first offset in row-major order (as PyTorch's). Constants: kernel, stride (pairs)."""
+    Ties go to the first offset in row-major order (as PyTorch's); a NaN in a window makes its max NaN.
+    Constants: kernel, stride (pairs)."""
 
     name = "maxpool2d"
     rule = "a max gate routes the gradient to the winner: each window's gradient goes to its largest input"
 
     def forward(self, x, *, kernel, stride):
         _, slices = _offsets(x.shape, kernel, stride)
-        best = x[slices[0][1]].copy()
-        for _, where in slices[1:]:
+        best = x[slices[0][1]].copy(order="K")  # order K: in x's memory layout
+        # winner: which offset (0 .. kh·kw − 1, row-major) holds each window's max, in the smallest integer type
+        winner = np.zeros_like(best, dtype=np.min_scalar_type(len(slices) - 1))
+        better = np.empty_like(winner)
+        for k, where in slices[1:]:
+            np.greater(x[where], best, out=better)  # 1 where offset k beats all before it (a tie stays earlier)
+            better *= k  # k where it wins, else 0: k exceeds every earlier winner, so a max records it
+            np.maximum(winner, better, out=winner)  # (arithmetic, not a masked copy: those crawl on random masks)
             np.maximum(best, x[where], out=best)
-        self.save(x, best)
+        self.save(x, winner)
         return best
 
     def backward(self, grad):
-        x, best = self.saved
-        _, slices = _offsets(x.shape, self.constants["kernel"], self.constants["stride"])
+        x, winner = self.saved
         kernel, stride = self.constants["kernel"], self.constants["stride"]
+        _, slices = _offsets(x.shape, kernel, stride)
+        grad = in_layout_of(grad, winner)
         tiles = kernel == stride and x.shape[-2] % kernel[0] == 0 and x.shape[-1] % kernel[1] == 0
         # windows that tile x exactly cover each input once: write each offset's share, no zero-fill or sum
-        dx = np.empty(x.shape, grad.dtype) if tiles else np.zeros(x.shape, grad.dtype)
-        routed = np.zeros(best.shape, bool)  # windows whose winner was already found (ties: the first)
-        for _, where in slices:
-            winner = x[where] == best
-            winner &= ~routed
-            routed |= winner
+        dx = np.empty_like(x, dtype=grad.dtype) if tiles else np.zeros_like(x, dtype=grad.dtype)
+        for k, where in slices:
+            routed = winner == k
             if tiles:
-                np.multiply(grad, winner, out=dx[where])
+                np.multiply(grad, routed, out=dx[where])
             else:  # overlapping windows (stride < kernel) add up, as a copy's gradient does
-                dx[where] += grad * winner
+                dx[where] += grad * routed
         return (dx,)
 
 
