@@ -331,7 +331,7 @@ def _features_vs_end_to_end_parts(measured, n_train, epochs, cnn_spec, cnn_epoch
     mlp_margin = measured["MLP on pixels"] - measured[best_feature]
     best_other = max((k for k in measured if k != "CNN on pixels"), key=measured.get)
     cnn_margin = measured["CNN on pixels"] - measured[best_other]
-    full_run = "; the full run trains cnn:32,64 for 5 epochs on 60,000 images" if quick else ""
+    full_run = "; the full run trains {} for {} epochs on 60,000 images".format(*CNN_ROW["full"]) if quick else ""
     return [
         Part("hand-made features let a linear classifier do much better than on raw pixels", gain >= 0.02,
              f"linear on HoG {measured['linear on HoG']:.3f} vs on pixels {measured['linear on pixels']:.3f} "
