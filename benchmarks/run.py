@@ -1,6 +1,6 @@
 """nnscratch against JAX jit, PyTorch eager, scikit-learn and a hand-written NumPy MLP, on this machine.
 
-    python benchmarks/run.py [--quick] [--rounds N] [--json OUT]
+    python benchmarks/run.py [--quick] [--rounds N] [--workload mlp|cnn|all] [--json OUT]
 
 Every measurement runs in a fresh process, interleaved round by round (A B C D, A B C D, ...),
 so a slow minute on a shared machine hits every contender alike. Before each round the driver
@@ -19,6 +19,11 @@ epoch time as the width and the batch size grow; peak memory of a full `nnscratc
 accuracy after the same number of epochs, so that speed is never bought with worse learning.
 JAX, PyTorch and scikit-learn come from the `bench` extra (pip install -e ".[bench]"); a
 contender that is not installed is reported as skipped. Each target is printed met / not met.
+
+The CNN workload (issue 18 item 5; `--workload cnn`, or after the MLP with the default `all`):
+`cnn:32,64` at batch 128, float32, against PyTorch eager with the same layers and the step's GEMMs
+alone (benchmarks/cnn.py builds the three steps), `--cnn-steps` training steps per measurement, in
+the same interleaved, quiet-checked rounds; target nnscratch >= 1.0x PyTorch.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -35,6 +39,7 @@ import numpy as np
 
 from contenders import BATCH, CORES, MOMENTUM, SIZES, TRAINING, dataset, run_inference
 from quiet import QUIET_CORES, OthersLoad, wait_until_quiet
+from stats import caveat, counted, iqr, pair_ratios, summary  # noqa: F401  (run.summary ... are tested)
 
 TARGETS = {  # nnscratch / peer, medians of pair-by-pair ratios over quiet rounds; higher is better
     "jax": 1.15,
@@ -46,12 +51,17 @@ TARGETS = {  # nnscratch / peer, medians of pair-by-pair ratios over quiet round
     "contention_jax": 1.0,  # a second process busy on one core: the lead over JAX is not a loss
     "matmul_limit": 1.12,  # the step's time / its matrix products' time: lower is better
     "rss_multiple": 2.5,  # peak RSS / the float32 dataset: lower is better
+    "cnn_torch": 1.0,  # the CNN workload's training steps
 }
+CNN_CONTENDERS = ("nnscratch", "torch", "gemm")
 BUSY_LOOP = "while True: pass"  # the second process of the contention check: one core, no memory traffic
 
 
 # ----- the worker: one measurement in a fresh process -----------------------------------------------
 def worker(args):
+    if args.what == "cnn":
+        print(json.dumps(cnn_worker(args.contender, args.steps)))
+        return
     X, y, Xt, yt, source = dataset(args.n_train)
     sizes = tuple(int(s) for s in args.sizes.split(","))
     if args.what == "inference":
@@ -66,12 +76,26 @@ def worker(args):
     print(json.dumps(result))
 
 
-def measure(contender, what="train", epochs=1, n_train=60000, sizes=SIZES, batch=BATCH, repeats=5, extra_pids=()):
+def cnn_worker(contender, steps):
+    """Seconds per training step of benchmarks/cnn.py's `contender` step (after one warm-up step), and
+    the images per second that makes. Exits naming what is missing when the contender cannot run."""
+    import cnn
+
+    step = {"nnscratch": cnn.nnscratch_step, "torch": cnn.torch_step, "gemm": cnn.gemm_step}[contender]()
+    if step is None:
+        sys.exit(f"{contender} is not installed (pip install -e \".[bench]\")")
+    step()
+    seconds = cnn.seconds(step, steps)
+    return {"seconds": seconds, "samples_per_s": cnn.BATCH / seconds, "source": "random images, 28x28"}
+
+
+def measure(contender, what="train", epochs=1, n_train=60000, sizes=SIZES, batch=BATCH, repeats=5, steps=10,
+            extra_pids=()):
     """One measurement in a fresh process: its result dict, plus `others_cores` (the cores other
     processes used meanwhile), or {"skipped": why}."""
     command = [sys.executable, __file__, "--worker", contender, "--what", what, "--epochs", str(epochs),
                "--n-train", str(n_train), "--sizes", ",".join(map(str, sizes)), "--batch", str(batch),
-               "--repeats", str(repeats)]
+               "--repeats", str(repeats), "--steps", str(steps)]
     with OthersLoad(extra_pids) as load:
         done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
@@ -89,7 +113,7 @@ def available(module):
         return False
 
 
-# ----- rounds, and which of them count ----------------------------------------------------------------
+# ----- rounds (stats.counted says which of them count) -------------------------------------------
 def interleaved(contenders, rounds, max_wait, gap, extra_pids=(), **kwargs):
     """A list of rounds, each {"results": {contender: result}, "disturbed": reason or None}.
 
@@ -110,40 +134,6 @@ def interleaved(contenders, rounds, max_wait, gap, extra_pids=(), **kwargs):
             reasons.append(f"others used up to {max(loaded.values()):.2f} cores during {', '.join(loaded)}")
         done.append({"round": number, "results": results, "disturbed": "; ".join(reasons) or None})
     return done
-
-
-def counted(rounds):
-    """(the rounds that count, a sentence saying which were discarded). If every round was
-    disturbed, all of them count and the sentence says so loudly."""
-    quiet = [r for r in rounds if not r["disturbed"]]
-    discarded = [f"round {r['round']} ({r['disturbed']})" for r in rounds if r["disturbed"]]
-    if not discarded:
-        return quiet, f"all {len(rounds)} rounds quiet"
-    if not quiet:
-        return rounds, f"EVERY ROUND DISTURBED, figures below are from disturbed rounds: {'; '.join(discarded)}"
-    return quiet, f"{len(quiet)} of {len(rounds)} rounds quiet; discarded: {'; '.join(discarded)}"
-
-
-def summary(values):
-    """Median, quartiles (inclusive method), min, max and count of a list of numbers."""
-    values = list(values)
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
-    return {"median": median, "q1": q1, "q3": q3, "min": min(values), "max": max(values), "n": len(values)}
-
-
-def pair_ratios(rounds, a, b):
-    """a's samples/s ÷ b's, round by round (rounds where either was skipped are left out)."""
-    return [r["results"][a]["samples_per_s"] / r["results"][b]["samples_per_s"] for r in rounds
-            if "skipped" not in r["results"][a] and "skipped" not in r["results"][b]]
-
-
-def caveat(note):
-    """What a target's name says when its figure comes from disturbed rounds only."""
-    return " [from disturbed rounds]" if note.startswith("EVERY ROUND DISTURBED") else ""
-
-
-def iqr(s, fmt="{:.2f}"):
-    return f"{fmt.format(s['median'])} (IQR {fmt.format(s['q1'])} – {fmt.format(s['q3'])})"
 
 
 # ----- the parts of the report ------------------------------------------------------------------------
@@ -209,6 +199,29 @@ def contention_check(rounds_n, n_train, max_wait, gap, verdicts):
     target = TARGETS["contention_jax"]
     verdicts.append((f"under contention >= {target}x jax{caveat(note)}", ratio["median"], target, True))
     return {"rounds_note": note, "nnscratch_over_jax": ratio}
+
+
+def cnn_table(rounds, verdicts):
+    """The CNN workload's images/s per contender, nnscratch ÷ PyTorch and the step ÷ its GEMMs."""
+    use, note = counted(rounds)
+    print(f"\nCNN cnn:32,64, batch 128, float32, training steps ({note}):")
+    report = {"rounds_note": note}
+    for contender in CNN_CONTENDERS:
+        results = [r["results"][contender] for r in use]
+        if "skipped" in results[0]:
+            print(f"  {contender:<10} skipped: {results[0]['skipped']}")
+            continue
+        report[contender] = summary(r["samples_per_s"] for r in results)
+        print(f"  {contender:<10} {iqr(report[contender], '{:,.0f}')} images/s")
+    if "torch" in report and "nnscratch" in report:
+        ratio = report["nnscratch_over_torch"] = summary(pair_ratios(use, "nnscratch", "torch"))
+        print(f"  nnscratch ÷ torch: {iqr(ratio)}")
+        verdicts.append((f"CNN training >= {TARGETS['cnn_torch']}x torch{caveat(note)}", ratio["median"],
+                         TARGETS["cnn_torch"], True))
+    if "gemm" in report and "nnscratch" in report:
+        multiple = report["step_over_gemms"] = summary(pair_ratios(use, "gemm", "nnscratch"))
+        print(f"  the limit: nnscratch's CNN step takes {iqr(multiple)}x the time of its GEMMs alone")
+    return report
 
 
 def epoch_seconds(quick, with_torch, n_train):
@@ -285,10 +298,27 @@ def orchestrate(args):
     optional = [c for c, module in (("jax", "jax"), ("torch", "torch"), ("sklearn", "sklearn")) if available(module)]
     report = {"machine": machine(), "quick": args.quick, "rounds": rounds, "epochs": epochs, "targets": TARGETS}
     print(f"machine: {report['machine']}")
-    print(f"training: MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, SGD momentum {MOMENTUM}, float32, "
-          f"{epochs} epoch(s), {rounds} interleaved rounds, fresh process each; quiet = others < {QUIET_CORES} "
-          f"cores (wait up to {args.max_wait:.0f} s), {args.gap} s idle gap between contenders")
+    print(f"{rounds} interleaved rounds, fresh process each; quiet = others < {QUIET_CORES} cores (wait up to "
+          f"{args.max_wait:.0f} s), {args.gap} s idle gap between contenders")
     verdicts = []
+    if args.workload != "cnn":
+        mlp_sections(args, report, rounds, epochs, pace, optional, verdicts)
+    if args.workload != "mlp":
+        cnn = interleaved(CNN_CONTENDERS, rounds, what="cnn", steps=args.cnn_steps, **pace)
+        report["cnn"] = cnn_table(cnn, verdicts)
+        report["cnn"]["rounds"] = cnn
+    report["verdicts"] = print_verdicts(verdicts)
+    if args.json:
+        with open(args.json + ".tmp", "w") as f:
+            json.dump(report, f, indent=2)
+        os.replace(args.json + ".tmp", args.json)
+        print(f"\nwritten: {args.json}")
+
+
+def mlp_sections(args, report, rounds, epochs, pace, optional, verdicts):
+    """The MLP workload: training, inference, contention, epoch sweeps and peak memory, into `report`."""
+    print(f"training: MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, SGD momentum {MOMENTUM}, float32, "
+          f"{epochs} epoch(s)")
     train = interleaved(["nnscratch", "numpy", "matmul"] + optional, rounds, epochs=epochs, n_train=args.n_train,
                         **pace)
     report["source"] = train[0]["results"]["nnscratch"].get("source")
@@ -305,12 +335,6 @@ def orchestrate(args):
     if not args.no_epoch_sweep:
         report["epoch_seconds"] = epoch_seconds(args.quick, "torch" in optional, args.n_train)
     report["train_peak_rss"] = memory_check(verdicts)
-    report["verdicts"] = print_verdicts(verdicts)
-    if args.json:
-        with open(args.json + ".tmp", "w") as f:
-            json.dump(report, f, indent=2)
-        os.replace(args.json + ".tmp", args.json)
-        print(f"\nwritten: {args.json}")
 
 
 def machine():
@@ -338,6 +362,10 @@ def main(argv=None):
     parser.add_argument("--gap", type=float, default=0.5, help="idle seconds between contenders (default 0.5)")
     parser.add_argument("--no-epoch-sweep", action="store_true",
                         help="skip the seconds-per-epoch sweeps over width and batch size")
+    parser.add_argument("--workload", choices=("mlp", "cnn", "all"), default="all",
+                        help="the MLP's sections, the CNN's (cnn:32,64, batch 128), or both (default)")
+    parser.add_argument("--cnn-steps", type=int, default=10,
+                        help="CNN training steps per measurement (default 10; 2 for a smoke check)")
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--what", default="train", help=argparse.SUPPRESS)
@@ -347,6 +375,7 @@ def main(argv=None):
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=BATCH, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=5, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=10, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         args.contender = args.worker

@@ -132,3 +132,64 @@ def test_training_worker_reports_cpu_seconds_beside_wall_seconds(capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["cpu_seconds"] > 0 and result["seconds"] > 0
     assert result["samples_per_s"] == pytest.approx(512 / result["seconds"])
+
+
+# ----- the CNN workload (issue 18 item 5) -------------------------------------------------------------
+def cnn_rounds(nnscratch, torch, gemm, disturbed=()):
+    """Rounds of the CNN contenders with the given images/s per round (None: skipped)."""
+    rounds = []
+    for i, speeds in enumerate(zip(nnscratch, torch, gemm), 1):
+        results = {c: {"skipped": "torch is not installed"} if v is None else {"samples_per_s": v}
+                   for c, v in zip(run.CNN_CONTENDERS, speeds)}
+        rounds.append({"round": i, "results": results, "disturbed": "busy" if i in disturbed else None})
+    return rounds
+
+
+def test_cnn_table_gives_pair_ratios_over_quiet_rounds_and_judges_the_torch_target():
+    verdicts = []
+    report = run.cnn_table(cnn_rounds([100, 90, 300], [80, 100, 10], [400, 360, 900], disturbed={3}), verdicts)
+    assert report["nnscratch_over_torch"]["median"] == pytest.approx((1.25 + 0.9) / 2)
+    assert report["step_over_gemms"]["median"] == pytest.approx(4.0)
+    assert report["nnscratch"]["n"] == 2  # the disturbed third round counts nowhere
+    assert verdicts == [("CNN training >= 1.0x torch", pytest.approx(1.075), 1.0, True)]
+
+
+def test_cnn_table_without_torch_reports_it_skipped_and_sets_no_target(capsys):
+    verdicts = []
+    report = run.cnn_table(cnn_rounds([100, 120], [None, None], [300, 360]), verdicts)
+    assert verdicts == [] and "torch" not in report
+    assert "torch      skipped: torch is not installed" in capsys.readouterr().out
+    assert report["step_over_gemms"]["median"] == pytest.approx(3.0)
+
+
+def test_workload_cnn_runs_only_the_cnn_rounds_and_prints_its_target(monkeypatch, capsys):
+    asked = []
+
+    def interleaved(contenders, rounds, max_wait, gap, **kwargs):
+        asked.append((tuple(contenders), kwargs))
+        return cnn_rounds([50] * rounds, [100] * rounds, [200] * rounds)
+
+    monkeypatch.setattr(run, "interleaved", interleaved)
+    monkeypatch.setattr(run, "machine", lambda: "test machine")
+    run.main(["--workload", "cnn", "--rounds", "2", "--cnn-steps", "3"])
+    assert asked == [(run.CNN_CONTENDERS, {"what": "cnn", "steps": 3})]
+    out = capsys.readouterr().out
+    assert "NOT met  CNN training >= 1.0x torch: 0.50" in out and "MLP" not in out
+
+
+def test_the_cnn_worker_names_a_contender_that_cannot_run(monkeypatch):
+    import cnn
+
+    monkeypatch.setattr(cnn, "torch_step", lambda: None)
+    with pytest.raises(SystemExit, match="torch is not installed"):
+        run.cnn_worker("torch", 1)
+
+
+def test_the_cnn_worker_times_the_steps_it_is_given(monkeypatch):
+    import cnn
+
+    calls = []
+    monkeypatch.setattr(cnn, "gemm_step", lambda: lambda: calls.append(1))
+    result = run.cnn_worker("gemm", 4)
+    assert len(calls) == 5  # a warm-up step, then the 4 timed ones
+    assert result["samples_per_s"] == pytest.approx(cnn.BATCH / result["seconds"])

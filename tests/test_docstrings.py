@@ -34,6 +34,7 @@ PUBLIC_MODULES = [
     "nnscratch.train",
     "nnscratch.runs",
     "nnscratch.serialize",
+    "nnscratch.model_check",
     "nnscratch.atomic",
     "nnscratch.commands",
     "nnscratch.report",

@@ -229,6 +229,33 @@ def test_features_vs_end_to_end(results):
     assert m["linear on HoG"] > m["linear on pixels"]
 
 
+def test_features_vs_end_to_end_has_the_cnn_as_its_end_to_end_row(results):
+    out = results[0]
+    saved = json.loads((out / "features-vs-end-to-end" / "result.json").read_text())
+    m = saved["measured"]
+    assert (m["cnn_model"], m["cnn_epochs"]) == lab.practice.CNN_ROW["quick"] == ("cnn:8,16", 2)
+    assert 0.5 < m["CNN on pixels"] <= 1  # chance is 0.1: the CNN learned from the pixels
+    others = [m[f"{kind} on {name}"] for kind, name in [("linear", "pixels"), ("linear", "HoG"), ("linear", "BoW"),
+                                                        ("linear", "HoG + BoW"), ("MLP", "pixels"), ("MLP", "HoG")]]
+    cnn_part = saved["parts"][2]
+    assert len(saved["parts"]) == 3 and cnn_part["claim"].startswith("a convolutional network")
+    assert cnn_part["holds"] == (m["CNN on pixels"] > max(others))
+    assert f"on pixels {m['CNN on pixels']:.3f} vs the best other row" in cnn_part["numbers"]
+    assert saved["verdict"] == base.verdict_from_parts(saved["parts"])
+    assert "CNN" in saved["key_number"] and "green: a CNN" in saved["captions"]["features-vs-end-to-end.png"]
+
+
+
+@pytest.mark.parametrize("cnn, holds", [(0.871, True), (0.869, False)])
+def test_the_cnn_part_holds_only_when_the_cnn_beats_every_other_row(cnn, holds):
+    accuracies = {"linear on pixels": 0.80, "linear on HoG": 0.85, "linear on BoW": 0.70, "linear on HoG + BoW": 0.86,
+                  "MLP on pixels": 0.84, "MLP on HoG": 0.87, "CNN on pixels": cnn}
+    parts = lab.practice._features_vs_end_to_end_parts(accuracies, 3000, 5, "cnn:8,16", 2, quick=True)
+    assert [p.holds for p in parts] == [True, False, holds]
+    assert f"vs the best other row (MLP on HoG) 0.870 ({cnn - 0.87:+.3f})" in parts[2].numbers
+    assert base.verdict_from_parts(parts) == "mixed"
+    assert lab.practice._features_key_number(accuracies).endswith(f"CNN {cnn - 0.87:+.3f} vs best other")
+
 def test_lab_command_lists_runs_and_indexes(results, capsys):
     out, all_results, _, _ = results
     assert main(["lab", "list"]) == 0

@@ -1,6 +1,6 @@
 """The lecture's notebooks run top to bottom, in a real kernel, and their committed outputs are not stale.
 
-Every notebooks/NN_*.ipynb is executed once per session (NNSCRATCH_QUICK=1, so all ten fit the CI
+Every notebooks/NN_*.ipynb is executed once per session (NNSCRATCH_QUICK=1, so all of them fit the CI
 budget); each test then reads that result. A notebook's key numbers are its `RESULT name=value`
 lines, printed by cells whose output does not depend on quick mode; the committed outputs must hold
 the same lines as the fresh run (re-run `python notebooks/build.py` after changing a notebook).
@@ -22,7 +22,7 @@ pytest.importorskip("ipykernel")
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 EXPECTED = ["01_linear_classifiers", "02_image_features", "03_perceptron_to_mlp", "04_activations",
             "05_backprop_graph", "06_weight_init", "07_learning_rates", "08_preprocessing_augmentation",
-            "09_space_warping", "10_fashion_mnist_end_to_end"]
+            "09_space_warping", "10_fashion_mnist_end_to_end", "11_convolutional_networks"]
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
@@ -60,7 +60,7 @@ def executed():
     return runs
 
 
-def test_the_ten_notebooks_are_there_in_the_lectures_order_each_paired_with_its_script():
+def test_the_notebooks_are_there_in_the_lectures_order_each_paired_with_its_script():
     assert [p.stem for p in build.scripts()] == EXPECTED
     for name in EXPECTED:
         script = build.read_script(NOTEBOOKS / f"{name}.py")

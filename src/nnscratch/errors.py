@@ -9,3 +9,8 @@ class NotFittedError(ValueError, AttributeError):
     A subclass of both ValueError and AttributeError, as scikit-learn's
     `sklearn.exceptions.NotFittedError`, so code that catches either keeps working.
     """
+
+
+class ModelFileError(ValueError):
+    """A model, checkpoint or cache file that cannot be used; the message names the file, what is
+    wrong with it and what to do (one line). Importable as nnscratch.serialize.ModelFileError."""
