@@ -85,8 +85,9 @@ def cnn_worker(contender, steps):
     if step is None:
         sys.exit(f"{contender} is not installed (pip install -e \".[bench]\")")
     step()
-    seconds = cnn.seconds(step, steps)
-    return {"seconds": seconds, "samples_per_s": cnn.BATCH / seconds, "source": "random images, 28x28"}
+    seconds, cpu_seconds = cnn.seconds(step, steps)
+    return {"seconds": seconds, "samples_per_s": cnn.BATCH / seconds, "cpu_seconds": cpu_seconds,
+            "source": "random images, 28x28"}
 
 
 def measure(contender, what="train", epochs=1, n_train=60000, sizes=SIZES, batch=BATCH, repeats=5, steps=10,

@@ -193,3 +193,4 @@ def test_the_cnn_worker_times_the_steps_it_is_given(monkeypatch):
     result = run.cnn_worker("gemm", 4)
     assert len(calls) == 5  # a warm-up step, then the 4 timed ones
     assert result["samples_per_s"] == pytest.approx(cnn.BATCH / result["seconds"])
+    assert 0 <= result["cpu_seconds"]
