@@ -325,12 +325,18 @@ def _draw_features_vs_end_to_end(ctx, accuracies, cnn_label, setting):
                                             "MLP on pixels with the best blue bar, then the green CNN with all.")
 
 
-def _features_vs_end_to_end_parts(measured, n_train, epochs, cnn_spec, cnn_epochs, quick):
+def _features_margins(measured):
+    """(HoG's gain over pixels, the best linear-on-features row, the MLP's margin over it, the best
+    row other than the CNN, the CNN's margin over it): what the parts and the key number compare."""
     gain = measured["linear on HoG"] - measured["linear on pixels"]
     best_feature = max((k for k in measured if k.startswith("linear") and k != "linear on pixels"), key=measured.get)
-    mlp_margin = measured["MLP on pixels"] - measured[best_feature]
     best_other = max((k for k in measured if k != "CNN on pixels"), key=measured.get)
-    cnn_margin = measured["CNN on pixels"] - measured[best_other]
+    return (gain, best_feature, measured["MLP on pixels"] - measured[best_feature], best_other,
+            measured["CNN on pixels"] - measured[best_other])
+
+
+def _features_vs_end_to_end_parts(measured, n_train, epochs, cnn_spec, cnn_epochs, quick):
+    gain, best_feature, mlp_margin, best_other, cnn_margin = _features_margins(measured)
     full_run = "; the full run trains {} for {} epochs on 60,000 images".format(*CNN_ROW["full"]) if quick else ""
     return [
         Part("hand-made features let a linear classifier do much better than on raw pixels", gain >= 0.02,
@@ -352,8 +358,6 @@ def _features_vs_end_to_end_parts(measured, n_train, epochs, cnn_spec, cnn_epoch
 
 
 def _features_key_number(measured):
-    gain = measured["linear on HoG"] - measured["linear on pixels"]
-    best_linear = max(measured[k] for k in measured if k.startswith("linear") and k != "linear on pixels")
-    best_other = max(v for k, v in measured.items() if k != "CNN on pixels")
-    return (f"linear on HoG {gain:+.3f}; MLP on pixels {measured['MLP on pixels'] - best_linear:+.3f} vs best "
-            f"features; CNN {measured['CNN on pixels'] - best_other:+.3f} vs best other")
+    gain, _, mlp_margin, _, cnn_margin = _features_margins(measured)
+    return (f"linear on HoG {gain:+.3f}; MLP on pixels {mlp_margin:+.3f} vs best features; "
+            f"CNN {cnn_margin:+.3f} vs best other")
