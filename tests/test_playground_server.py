@@ -204,3 +204,28 @@ def test_ctrl_c_stops_the_server_cleanly():
             proc.kill()
     assert proc.returncode == 0, err
     assert f"playground at http://127.0.0.1:{port}/" in err and "playground stopped" in err
+
+
+# A background job of a script starts with SIGINT ignored; a Ctrl-C / `kill -INT` that came while the server
+# was still starting (before uvicorn's handler) was lost, and the server ran on. This child sends itself the
+# signal at that moment, deterministically: just before the server is made.
+STARTING_WITH_SIGINT_IGNORED = """
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+from nnscratch.cli import main
+from nnscratch.playground import launch
+real = launch.make_server
+def interrupted_while_starting(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(1)
+    return real(*args, **kwargs)
+launch.make_server = interrupted_while_starting
+sys.exit(main(["playground", "--no-browser", "--port", sys.argv[1]]))
+"""
+
+
+def test_ctrl_c_while_starting_stops_a_server_started_with_sigint_ignored():
+    proc = subprocess.run([sys.executable, "-c", STARTING_WITH_SIGINT_IGNORED, str(free_port())],
+                          env=dict(os.environ, PYTHONPATH=SRC), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().endswith("interrupted") and "Traceback" not in proc.stderr

@@ -21,12 +21,17 @@ HELPER = Path(__file__).parent / "cli_with_tiny_data.py"
 TINY = ["--model", "linear", "--offline", "--quiet", "--batch-size", "64"]
 
 
-def child(data_dir, argv, *own, wait=True, env=None):
+def ignore_sigint():
+    """What a shell without job control does to a background job (`nnscratch train &` in a script)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def child(data_dir, argv, *own, wait=True, env=None, preexec_fn=None):
     command = [sys.executable, str(HELPER), str(data_dir), *own, "--", *argv]
     env = {**os.environ, "PYTHONPATH": str(Path(runs.__file__).parents[2]), "HOME": str(data_dir), **(env or {})}
     if not wait:
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, preexec_fn=preexec_fn)
 
 
 def one_line(err):
@@ -235,3 +240,15 @@ def test_ctrl_c_after_training_says_what_is_saved_and_the_command_that_finishes(
     assert child(tmp_path, finishes[:1] + [a.format(run=run) for a in finishes[1:]] + (
         ["--quiet", "--offline"] if finishes[0] == "train" else [])).returncode == 0
     assert (run / "report.html").is_file() and (run / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("stage, says", [
+    ("data", "interrupted while loading the data"),
+    ("evaluate", "interrupted while evaluating on the test set"),
+])
+def test_ctrl_c_stops_a_background_job_that_started_with_sigint_ignored(tmp_path, stage, says):
+    # Before the fit loop installs its handler, a SIGINT to a job started with SIGINT ignored was lost.
+    result = child(tmp_path, ["train", *TINY, "--epochs", "1", "--out", str(tmp_path / "run")], "--sigint-at", stage,
+                   preexec_fn=ignore_sigint)
+    assert result.returncode == 130, result.stderr
+    assert says in result.stderr

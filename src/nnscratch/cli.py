@@ -17,7 +17,10 @@ Exit status: 0 done, 1 failed (one line on stderr saying what and what to do), 2
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import warnings
 
 from . import commands
@@ -62,8 +65,38 @@ def build_parser():
     return parser
 
 
+@contextlib.contextmanager
+def interrupts_honoured():
+    """Let SIGINT (Ctrl-C, `kill -INT`) interrupt the command even when it started with SIGINT ignored.
+
+    A shell without job control starts a background job (`nnscratch playground &` in a script) with
+    SIGINT ignored, and Python then leaves it ignored. Each long-running part installs its own handler
+    later (the fit loop's checkpointing one, uvicorn's), so a SIGINT that came before that - while the
+    data loads or the server starts - was silently lost and the job ran on. Honouring it from here makes
+    the command stop whenever the signal comes. The previous disposition is restored on return.
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not in_main_thread or signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv=None):
     """Run one `nnscratch` command line; returns the exit status."""
+    with interrupts_honoured():
+        try:
+            return _run(argv)
+        except KeyboardInterrupt as interrupted:
+            print(f"\n{interrupted}" if str(interrupted) else "\ninterrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _run(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     verb = args.verb
@@ -75,9 +108,6 @@ def main(argv=None):
             return getattr(commands, verb)(args) or 0
         except commands.UsageError as error:
             parser.verb_parsers[verb].error(str(error))
-        except KeyboardInterrupt as interrupted:
-            print(f"\n{interrupted}" if str(interrupted) else "\ninterrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
         except commands.EXPECTED_ERRORS as error:
             print(f"nnscratch {verb}: error: {commands.describe_error(error)}", file=sys.stderr)
             return EXIT_FAILED
