@@ -354,6 +354,31 @@ def test_an_infinite_fitted_statistic_is_refused_naming_the_array(tmp_path):
     refused(rewritten(path, tmp_path / "m.npz", poison), "'preprocess/std_' hold NaN or infinite values")
 
 
+# A fitted statistic of the wrong shape that still broadcasts used to load and predict on the wrong numbers.
+@pytest.mark.parametrize("make, name, bad, message", [
+    (lambda P: P.Standardize(per="feature"), "mean_", np.zeros(1), "Standardize.mean_ has shape (1,), but samples "
+                                                                   "of shape (4,) need (4,)"),
+    (lambda P: P.ZeroCenter(per="channel"), "mean_", np.zeros(4), "ZeroCenter.mean_ has shape (4,), but samples "
+                                                                  "of shape (4,) need ()"),
+    (lambda P: P.PCA(n_components=2), "mean_", np.zeros((1, 4)), "PCA.mean_ has shape (1, 4), but samples of "
+                                                                  "shape (4,) need (4,)"),
+    (lambda P: P.Scale(), "min_", np.zeros(4), "Scale.min_ has shape (4,), but samples of shape (4,) need ()"),
+])
+def test_a_fitted_statistic_whose_shape_only_broadcasts_is_refused(tmp_path, make, name, bad, message):
+    from nnscratch.data import preprocess
+
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    step = make(preprocess).fit(X)
+    model = nn.Linear(2, 2, rng=0) if isinstance(step, preprocess.PCA) else small_model()  # PCA gives 2 features
+    path = tmp_path / "pre.npz"
+    nnscratch.save(model, path, preprocess=step)
+    assert nnscratch.load(path).preprocess.transform(X).shape == step.transform(X).shape
+
+    def reshape(header, arrays):
+        arrays[f"preprocess/{name}"] = bad
+    refused(rewritten(path, tmp_path / "m.npz", reshape), "preprocessing cannot be rebuilt", message)
+
+
 @pytest.mark.parametrize("layer, message", [
     ({"type": "Softmax", "dim": "x"}, "Softmax at '3' has dim='x' (it takes an integer or null)"),
     ({"type": "LeakyReLU", "negative_slope": [0.1]}, "LeakyReLU at '3' has negative_slope=[0.1] (it takes a number)"),

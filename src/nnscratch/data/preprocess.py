@@ -61,6 +61,22 @@ class Preprocessor(Transformer):
     def _check_input(self, X):
         return as_batch(X, type(self).__name__)
 
+    def _load_arrays(self, arrays):
+        """Load fitted arrays (from a saved model), refusing any whose shape the sample shape rules out:
+        a statistic that merely broadcasts would transform every sample with the wrong numbers."""
+        super()._load_arrays(arrays)
+        if not self.sample_shape_:  # files from before the sample shape was saved: nothing to check against
+            return
+        for name, shape in self._fitted_shapes().items():
+            got = np.shape(getattr(self, name))
+            if got != shape:
+                raise ValueError(f"{type(self).__name__}.{name} has shape {got}, but samples of shape "
+                                 f"{self.sample_shape_} need {shape}")
+
+    def _fitted_shapes(self):
+        """{fitted array name: the shape fit gives it for samples of `sample_shape_`}."""
+        return {}
+
     def _checked_shape(self, X):
         if X.shape[1:] != self.sample_shape_:
             raise ValueError(f"{type(self).__name__} was fitted on samples of shape {self.sample_shape_} "
@@ -98,6 +114,9 @@ class Scale(Preprocessor):
 
     arrays = ("min_", "max_")
 
+    def _fitted_shapes(self):
+        return {"min_": (), "max_": ()}
+
     def _fit(self, X):
         dtype = _out_dtype(X)
         low, high = np.float64(X.min()), np.float64(X.max())
@@ -134,6 +153,11 @@ class _PerFeatureOrChannel(Preprocessor):
         if self.per == "feature":
             return (0,)
         return tuple(range(X.ndim - 1)) if is_colour(X) else tuple(range(X.ndim))
+
+    def _fitted_shapes(self):
+        sample = np.empty((0,) + self.sample_shape_)
+        shape = self.sample_shape_ if self.per == "feature" else sample.shape[-1:] if is_colour(sample) else ()
+        return {name: shape for name in self.arrays}
 
 
 class ZeroCenter(_PerFeatureOrChannel):
@@ -238,6 +262,10 @@ class PCA(Preprocessor):
         self.explained_variance_ = values[:k].astype(dtype)
         self.explained_variance_ratio_ = (values[:k] / values.sum()).astype(dtype)
 
+    def _fitted_shapes(self):
+        d, k = int(np.prod(self.sample_shape_)), len(np.atleast_1d(self.components_))
+        return {"mean_": (d,), "components_": (k, d), "explained_variance_": (k,), "explained_variance_ratio_": (k,)}
+
     def _count(self, values, d):
         if self.n_components is None:
             return d
@@ -289,6 +317,10 @@ class Whiten(Preprocessor):
         mean, values, vectors = _covariance_eigen(_rows(X))
         dtype = _out_dtype(X)
         self.mean_, self.eigenvalues_, self.eigenvectors_ = mean.astype(dtype), values.astype(dtype), vectors.astype(dtype)
+
+    def _fitted_shapes(self):
+        d = int(np.prod(self.sample_shape_))
+        return {"mean_": (d,), "eigenvectors_": (d, d), "eigenvalues_": (d,)}
 
     def _scales(self):
         return np.sqrt(self.eigenvalues_ + self.eigenvalues_.dtype.type(self.eps))
