@@ -139,6 +139,16 @@ def test_bad_messages_get_an_error_not_a_crash(url):
         assert "limited to 16,384 bytes" in json.loads(ws.recv(timeout=30))["message"]
 
 
+@pytest.mark.parametrize("frame", [b'{"cmd": "play"}', b"\x00\xff\x80"])
+def test_a_binary_message_gets_an_error_and_the_connection_goes_on(url, frame):
+    # Starlette's receive_text raised KeyError('text') on a binary frame: a traceback, and the page lost its socket
+    with connect(ws_url(url)) as ws:
+        ws.send(frame)
+        assert "binary messages are not understood" in json.loads(ws.recv(timeout=30))["message"]
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "xor", "seed": "1"}}))
+        assert receive(ws, "data")["layers"] == [4, 2]
+
+
 def test_an_uploaded_csv_is_used_by_its_id(url):
     rows = "".join(f"{x},{y},{'in' if x * x + y * y < 4 else 'out'}\n" for x in range(-5, 6) for y in range(-5, 6))
     _, body = request(url, "POST", "/api/csv", rows.encode())

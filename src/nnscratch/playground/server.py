@@ -179,7 +179,13 @@ class Connection:
         Connection.open.add(self)
         try:
             while True:
-                text = await self.ws.receive_text()
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:  # a binary frame: Starlette's receive_text would raise KeyError
+                    await self._error('send text messages of JSON like {"cmd": "play"}; binary messages are not understood')
+                    continue
                 if len(text) > MAX_MESSAGE_BYTES:
                     await self._error(f"a message is limited to {MAX_MESSAGE_BYTES:,} bytes")
                     continue
