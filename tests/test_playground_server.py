@@ -149,6 +149,42 @@ def test_a_binary_message_gets_an_error_and_the_connection_goes_on(url, frame):
         assert receive(ws, "data")["layers"] == [4, 2]
 
 
+def _fails_once(fault):
+    """A Connection._slice that returns `fault(frame)` (or raises it) the first time, then trains normally."""
+    real, calls = server.Connection._slice, []
+
+    def slice_(session):
+        calls.append(1)
+        frame = real(session)
+        return fault(frame) if len(calls) == 1 else frame
+    return staticmethod(slice_)
+
+
+def _raise_runtime_error(frame):
+    raise RuntimeError("a bug in a training slice")
+
+
+def _unsendable_frame(frame):
+    return dict(frame, train_loss=float("nan"))  # encode() refuses NaN: a ValueError outside the slice's try
+
+
+@pytest.mark.parametrize("fault, says", [(_raise_runtime_error, "RuntimeError: a bug in a training slice"),
+                                         (_unsendable_frame, "ValueError: Out of range float")])
+def test_training_goes_on_after_a_bug_stopped_one_slice(url, monkeypatch, fault, says):
+    # the trainer task ended on the first unexpected error: play (or reset, then play) never trained
+    # on that page again (until it reloaded)
+    monkeypatch.setattr(server.Connection, "_slice", _fails_once(fault))
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "xor", "seed": "2"}}))
+        receive(ws, "frame")
+        ws.send(json.dumps({"cmd": "play"}))
+        while (message := json.loads(ws.recv(timeout=30)))["type"] != "error":
+            pass
+        assert says in message["message"]
+        ws.send(json.dumps({"cmd": "play"}))
+        assert receive(ws, "frame")["step"] > 0
+
+
 def test_an_uploaded_csv_is_used_by_its_id(url):
     rows = "".join(f"{x},{y},{'in' if x * x + y * y < 4 else 'out'}\n" for x in range(-5, 6) for y in range(-5, 6))
     _, body = request(url, "POST", "/api/csv", rows.encode())

@@ -240,17 +240,18 @@ class Connection:
         await self._send(await in_engine(session.frame))
 
     async def _train(self):
-        try:
-            await self._train_while_playing()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # a bug must reach the page and the log, not stop training silently
-            if self.closed:
-                return
-            LOG.exception("training stopped")
-            self.playing = False
-            with contextlib.suppress(Exception):
-                await self._error(f"training stopped: {type(error).__name__}: {error}")
+        while not self.closed:  # after a bug is reported, play (or a reset) must train again
+            try:
+                await self._train_while_playing()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a bug must reach the page and the log, not stop training silently
+                if self.closed:
+                    return
+                LOG.exception("training stopped")
+                self.playing = False
+                with contextlib.suppress(Exception):
+                    await self._error(f"training stopped: {type(error).__name__}: {error}")
 
     async def _train_while_playing(self):
         while True:
