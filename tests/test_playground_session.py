@@ -263,6 +263,19 @@ def test_a_diverging_run_names_the_step_and_the_fix():
             s.step()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("weight", [np.inf, 1e20])  # inf itself; finite weights whose products overflow float32
+def test_a_frame_of_a_diverged_network_names_the_fix(weight):
+    # a last step can leave inf weights (or weights so large that the grid's activations overflow) while the
+    # batch loss was finite: the frame raised "supplied range of [-inf, inf] is not finite" (np.histogram)
+    s = session(layers="4,4", activation="relu", seed=1)
+    s.step()
+    for block in s.blocks:
+        block.layers[0].weight.data[...] = weight
+    with pytest.raises(FloatingPointError, match=r"overflowed at step 1 \(lr=0.03\); lower the learning rate"):
+        s.frame()
+
+
 def test_int8_maps_clip_to_plus_minus_one():
     got = np.frombuffer(base64.b64decode(int8_base64(np.array([-3.0, -1, 0, 0.5, 2]))), np.int8)
     assert got.tolist() == [-127, -127, 0, 64, 127]

@@ -315,6 +315,16 @@ class Session:
                 "features": self.settings.features, "layers": self.settings.layers,
                 "activations": self.settings.layer_activations(), "outputs": self.n_classes}
 
+    def _check_finite(self, outputs):
+        """Raise FloatingPointError (naming the step and the fix) when a weight or a layer's output on
+        the drawn points is inf or NaN: a run can diverge in its last step, or overflow on grid points
+        outside the training data, while the batch losses were still finite."""
+        if all(np.isfinite(p.data).all() for p in self.model.parameters()) and all(np.isfinite(o).all() for o in outputs):
+            return
+        raise FloatingPointError(f"the network's weights or outputs overflowed at step {self.step_count} "
+                                 f"(lr={self.settings.lr}); lower the learning rate or standardise the inputs, "
+                                 f"then reset")
+
     def frame(self):
         """The state the page draws now (see the module docstring of playground.server).
         One forward pass covers the grid, the training points and the space view's points."""
@@ -325,7 +335,9 @@ class Session:
             lines, points = self.space_inputs()
             parts += [lines.reshape(-1, 2), points]
         sizes = np.cumsum([len(p) for p in parts])[:-1]
-        outs = [np.split(out, sizes) for out in self.hidden_outputs(np.concatenate(parts))]
+        hidden = self.hidden_outputs(np.concatenate(parts))
+        self._check_finite(hidden)
+        outs = [np.split(out, sizes) for out in hidden]
         step = max(1, len(self.history["step"]) // LOSS_POINTS)
         return {
             "type": "frame", "step": self.step_count, "epoch": self.epoch, "lr": self.optimizer.lr,
