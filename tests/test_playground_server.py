@@ -90,6 +90,10 @@ def test_a_csv_upload_returns_an_id_and_a_bad_one_its_message(url):
     assert status == 400 and "row 2: x1 and x2 must be numbers" in json.loads(body)["error"]
     status, body = request(url, "POST", "/api/csv", b"\xff\xfe\x00")
     assert status == 400 and "not UTF-8" in json.loads(body)["error"]
+    status, body = request(url, "POST", "/api/csv", b"9" * 150_000 + b",1,a\n2,2,b\n")  # was a 500 (csv.Error)
+    assert status == 400 and "row 1 cannot be read as CSV" in json.loads(body)["error"]
+    status, body = request(url, "POST", "/api/csv", b"0,0,a\r1,1,b\r")  # old Mac line ends: was a 500 too
+    assert status == 200 and json.loads(body)["rows"] == 2
 
 
 def ws_url(url):

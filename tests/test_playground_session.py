@@ -116,6 +116,23 @@ def test_a_bad_csv_is_refused_with_what_to_fix(text, says):
     assert says in str(error.value)
 
 
+@pytest.mark.parametrize("text, rows", [("1,2,0\r3,4,1\r", [[1, 2], [3, 4]]),
+                                        ("x1,x2,label\r0,0,a\r-1,1.5,b", [[0, 0], [-1, 1.5]])])
+def test_a_csv_with_old_mac_line_ends_is_read(text, rows):
+    # csv.reader raised csv.Error ("new-line character seen in unquoted field"): a 500 for the upload
+    X, y, labels = datasets.parse_csv(text)
+    np.testing.assert_array_equal(X, rows)
+    assert y.tolist() == [0, 1] and len(labels) == 2
+
+
+@pytest.mark.parametrize("text", ["1" * 200_000 + ",2,0\n3,4,1\n", "1,2,0\n3,4," + "b" * 140_000 + "\n"])
+def test_a_csv_the_csv_module_cannot_read_is_refused_with_the_row(text):
+    # a cell over the csv module's field limit raised csv.Error (not a CSVError): a 500 for the upload
+    row = "1" if text.startswith("1111") else "2"
+    with pytest.raises(datasets.CSVError, match=f"row {row} cannot be read as CSV .*field larger than field limit"):
+        datasets.parse_csv(text)
+
+
 def test_a_csv_over_the_row_limit_is_refused():
     text = "".join(f"{i},{-i},{i % 2}\n" for i in range(datasets.MAX_CSV_ROWS + 1))
     with pytest.raises(datasets.CSVError, match="more than 10,000 rows"):

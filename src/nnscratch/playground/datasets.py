@@ -134,24 +134,28 @@ def parse_csv(text, max_rows=MAX_CSV_ROWS):
     the row and the fix for: wrong number of columns, a non-number in x1/x2 or a non-finite one,
     more than `max_rows` rows, fewer than 2 classes, more than MAX_CSV_LABELS classes, no rows.
     """
-    rows = []
-    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 3:
-            raise CSVError(f"row {line_no} has {len(row)} columns; the CSV needs exactly 3: x1, x2, label")
-        if not rows and line_no == 1 and [c.strip().lower() for c in row] == list(CSV_COLUMNS):
-            continue  # the header
-        if len(rows) == max_rows:
-            raise CSVError(f"the CSV has more than {max_rows:,} rows; keep at most {max_rows:,}")
-        try:
-            x1, x2 = float(row[0]), float(row[1])
-        except ValueError:
-            raise CSVError(f"row {line_no}: x1 and x2 must be numbers, got {row[0].strip()!r}, "
-                           f"{row[1].strip()!r}") from None
-        if not (np.isfinite(x1) and np.isfinite(x2)):
-            raise CSVError(f"row {line_no}: x1 and x2 must be finite numbers, got {row[0].strip()}, {row[1].strip()}")
-        rows.append((x1, x2, row[2].strip()))
+    rows, line_no = [], 0
+    try:  # newline=None: a file with old Mac line ends (\r only) reads as rows too
+        for line_no, row in enumerate(csv.reader(io.StringIO(text, newline=None)), start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != 3:
+                raise CSVError(f"row {line_no} has {len(row)} columns; the CSV needs exactly 3: x1, x2, label")
+            if not rows and line_no == 1 and [c.strip().lower() for c in row] == list(CSV_COLUMNS):
+                continue  # the header
+            if len(rows) == max_rows:
+                raise CSVError(f"the CSV has more than {max_rows:,} rows; keep at most {max_rows:,}")
+            try:
+                x1, x2 = float(row[0]), float(row[1])
+            except ValueError:
+                raise CSVError(f"row {line_no}: x1 and x2 must be numbers, got {row[0].strip()!r}, "
+                               f"{row[1].strip()!r}") from None
+            if not (np.isfinite(x1) and np.isfinite(x2)):
+                raise CSVError(f"row {line_no}: x1 and x2 must be finite numbers, got {row[0].strip()}, {row[1].strip()}")
+            rows.append((x1, x2, row[2].strip()))
+    except csv.Error as error:  # e.g. a cell over the csv module's field limit
+        raise CSVError(f"row {line_no + 1} cannot be read as CSV ({error}); save the file as plain "
+                       f"comma-separated rows of x1, x2, label") from None
     if not rows:
         raise CSVError("the CSV has no data rows; give rows of x1, x2, label")
     labels = sorted({r[2] for r in rows}, key=_label_order)
