@@ -106,6 +106,9 @@ def test_a_good_csv_maps_labels_to_classes_in_order():
     ("1,2,0\n3,4,1,9\n", "row 2 has 4 columns"),
     ("1,2,0\nabc,4,1\n", "row 2: x1 and x2 must be numbers, got 'abc', '4'"),
     ("1,2,0\n3,inf,1\n", "row 2: x1 and x2 must be finite numbers"),
+    # beyond float32 (1e308 -> inf) the page got "Out of range float values are not JSON compliant"
+    ("1,2,0\n1e308,4,1\n", "row 2: x1 and x2 must be from -1,000,000 to 1,000,000, got 1e308, 4; rescale"),
+    ("1,-2.5e7,0\n3,4,1\n", "row 1: x1 and x2 must be from -1,000,000 to 1,000,000, got 1, -2.5e7"),
     ("x1,x2,label\n1,2,cat\n3,4,cat\n", "every row has the label 'cat': a classifier needs at least 2 classes"),
     ("x1,x2,label\n", "no data rows"),
     ("".join(f"{i},{i},{i}\n" for i in range(11)), "11 distinct values; at most 10 classes"),

@@ -25,6 +25,8 @@ MULTICLASS = ("gauss", "spiral", "rings")  # the sets that make sense with 2 to 
 MAX_CLASSES = 5
 MAX_CSV_ROWS = 10_000
 MAX_CSV_LABELS = 10  # a CSV label column with more distinct values than this is refused
+MAX_CSV_MAGNITUDE = 1e6  # |x1|, |x2| at most this: 1e39 is inf in float32, and x1² or whitening of 1e20
+                         # overflows; the page would get "Out of range float values are not JSON compliant"
 CSV_COLUMNS = ("x1", "x2", "label")
 
 FEATURES = {  # name in the URL hash -> (label shown in the page, function of (x1, x2))
@@ -131,8 +133,8 @@ def parse_csv(text, max_rows=MAX_CSV_ROWS):
     """A CSV upload with columns x1, x2, label (header row optional) -> (X: (N, 2) float32, y: (N,) int64).
 
     Labels are class names or numbers, mapped to 0..K-1 in sorted order. Raises CSVError naming
-    the row and the fix for: wrong number of columns, a non-number in x1/x2 or a non-finite one,
-    more than `max_rows` rows, fewer than 2 classes, more than MAX_CSV_LABELS classes, no rows.
+    the row and the fix for: wrong number of columns, a non-number in x1/x2, a non-finite one or one
+    beyond ±MAX_CSV_MAGNITUDE, more than `max_rows` rows, fewer than 2 classes, more than MAX_CSV_LABELS classes, no rows.
     """
     rows, line_no = [], 0
     try:  # newline=None: a file with old Mac line ends (\r only) reads as rows too
@@ -152,6 +154,9 @@ def parse_csv(text, max_rows=MAX_CSV_ROWS):
                                f"{row[1].strip()!r}") from None
             if not (np.isfinite(x1) and np.isfinite(x2)):
                 raise CSVError(f"row {line_no}: x1 and x2 must be finite numbers, got {row[0].strip()}, {row[1].strip()}")
+            if max(abs(x1), abs(x2)) > MAX_CSV_MAGNITUDE:
+                raise CSVError(f"row {line_no}: x1 and x2 must be from {-MAX_CSV_MAGNITUDE:,.0f} to "
+                               f"{MAX_CSV_MAGNITUDE:,.0f}, got {row[0].strip()}, {row[1].strip()}; rescale the columns")
             rows.append((x1, x2, row[2].strip()))
     except csv.Error as error:  # e.g. a cell over the csv module's field limit
         raise CSVError(f"row {line_no + 1} cannot be read as CSV ({error}); save the file as plain "
