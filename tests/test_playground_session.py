@@ -101,6 +101,14 @@ def test_a_good_csv_maps_labels_to_classes_in_order():
     assert labels == ["9", "10"] and y.tolist() == [1, 0, 1]
 
 
+@pytest.mark.parametrize("text, names, y", [("0,0,1\n1,1,1.0\n2,2,0\n", ["0", "1"], [1, 1, 0]),
+                                            ("0,0,2\n1,1,2e0\n2,2,02\n3,3,-1\n", ["-1", "2"], [1, 1, 1, 0])])
+def test_labels_that_are_the_same_number_are_one_class(text, names, y):
+    # "1" and "1.0" were two classes: a silent third output and a wrong loss
+    _, got_y, labels = datasets.parse_csv(text)
+    assert labels == names and got_y.tolist() == y
+
+
 @pytest.mark.parametrize("text, says", [
     ("x1,x2\n1,2\n", "row 1 has 2 columns; the CSV needs exactly 3: x1, x2, label"),
     ("1,2,0\n3,4,1,9\n", "row 2 has 4 columns"),
@@ -111,6 +119,11 @@ def test_a_good_csv_maps_labels_to_classes_in_order():
     ("1,-2.5e7,0\n3,4,1\n", "row 1: x1 and x2 must be from -1,000,000 to 1,000,000, got 1, -2.5e7"),
     ("x1,x2,label\n1,2,cat\n3,4,cat\n", "every row has the label 'cat': a classifier needs at least 2 classes"),
     ("x1,x2,label\n", "no data rows"),
+    # an empty or NaN label became a class of its own
+    ("1,2,\n3,4,1\n", "row 1 has no label; give every row a class in the third column"),
+    ("1,2,0\n3,4,   \n", "row 2 has no label"),
+    ("1,2,nan\n3,4,1\n", "row 1: the label 'nan' is a missing value, not a class"),
+    ("1,2,0\n3,4,-inf\n", "row 2: the label '-inf' is a missing value"),
     ("".join(f"{i},{i},{i}\n" for i in range(11)), "11 distinct values; at most 10 classes"),
 ])
 def test_a_bad_csv_is_refused_with_what_to_fix(text, says):

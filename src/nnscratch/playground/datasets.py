@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import numpy as np
 
@@ -132,11 +133,13 @@ class CSVError(ValueError):
 def parse_csv(text, max_rows=MAX_CSV_ROWS):
     """A CSV upload with columns x1, x2, label (header row optional) -> (X: (N, 2) float32, y: (N,) int64).
 
-    Labels are class names or numbers, mapped to 0..K-1 in sorted order. Raises CSVError naming
-    the row and the fix for: wrong number of columns, a non-number in x1/x2, a non-finite one or one
-    beyond ±MAX_CSV_MAGNITUDE, more than `max_rows` rows, fewer than 2 classes, more than MAX_CSV_LABELS classes, no rows.
+    Labels are class names or numbers (equal numbers are one class, named by their first spelling),
+    mapped to 0..K-1 in sorted order (numbers first). Raises CSVError naming the row and the fix for:
+    wrong number of columns, a non-number in x1/x2, a non-finite one or one beyond ±MAX_CSV_MAGNITUDE,
+    an empty or NaN label, more than `max_rows` rows, fewer than 2 classes, more than MAX_CSV_LABELS
+    classes, no rows, a file the csv module cannot read.
     """
-    rows, line_no = [], 0
+    rows, line_no, names = [], 0, {}  # names: a label's key (its number, or its text) -> the spelling seen first
     try:  # newline=None: a file with old Mac line ends (\r only) reads as rows too
         for line_no, row in enumerate(csv.reader(io.StringIO(text, newline=None)), start=1):
             if not row or all(not cell.strip() for cell in row):
@@ -157,25 +160,40 @@ def parse_csv(text, max_rows=MAX_CSV_ROWS):
             if max(abs(x1), abs(x2)) > MAX_CSV_MAGNITUDE:
                 raise CSVError(f"row {line_no}: x1 and x2 must be from {-MAX_CSV_MAGNITUDE:,.0f} to "
                                f"{MAX_CSV_MAGNITUDE:,.0f}, got {row[0].strip()}, {row[1].strip()}; rescale the columns")
-            rows.append((x1, x2, row[2].strip()))
+            key = _label_key(row[2].strip(), line_no)
+            names.setdefault(key, row[2].strip())
+            rows.append((x1, x2, key))
     except csv.Error as error:  # e.g. a cell over the csv module's field limit
         raise CSVError(f"row {line_no + 1} cannot be read as CSV ({error}); save the file as plain "
                        f"comma-separated rows of x1, x2, label") from None
     if not rows:
         raise CSVError("the CSV has no data rows; give rows of x1, x2, label")
-    labels = sorted({r[2] for r in rows}, key=_label_order)
+    keys = sorted(names, key=_key_order)
+    labels = [names[key] for key in keys]
     if len(labels) < 2:
         raise CSVError(f"every row has the label {labels[0]!r}: a classifier needs at least 2 classes")
     if len(labels) > MAX_CSV_LABELS:
         raise CSVError(f"the label column has {len(labels)} distinct values; at most {MAX_CSV_LABELS} classes")
-    index = {label: i for i, label in enumerate(labels)}
+    index = {key: i for i, key in enumerate(keys)}
     X = np.array([(r[0], r[1]) for r in rows], dtype=np.float32)
     y = np.array([index[r[2]] for r in rows], dtype=np.int64)
     return X, y, labels
 
 
-def _label_order(label):
+def _label_key(label, line_no):
+    """What makes two labels one class: their number when they are numbers ("1", "1.0" and "1e0" are one
+    class), else their text. Raises CSVError for an empty label or a NaN / infinite one (a missing value)."""
+    if not label:
+        raise CSVError(f"row {line_no} has no label; give every row a class in the third column")
     try:
-        return (0, float(label), label)
+        value = float(label)
     except ValueError:
-        return (1, 0.0, label)
+        return label
+    if not math.isfinite(value):
+        raise CSVError(f"row {line_no}: the label {label!r} is a missing value, not a class; give every row a class "
+                       f"(a name or a finite number)")
+    return value
+
+
+def _key_order(key):
+    return (0, key, "") if isinstance(key, float) else (1, 0.0, key)
