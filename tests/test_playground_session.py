@@ -288,6 +288,16 @@ def test_a_csv_upload_trains_like_a_generated_set():
         Session(Settings.from_hash({"dataset": "csv"}))
 
 
+@pytest.mark.parametrize("text, hash_", [("1,2,0\n3,4,1\n", {"preprocess": "standardize"}),
+                                         ("1,2,0\n3,4,1\n5,6,0\n", {"preprocess": "whiten", "ratio": "10"})])
+def test_preprocessing_a_one_row_training_part_says_what_to_change(text, hash_):
+    # it said "Standardize.fit needs at least 2 samples, got 1": Python names the page does not show
+    upload = datasets.parse_csv(text)
+    with pytest.raises(ValueError, match=f"the training part has only 1 row; preprocess={hash_['preprocess']} needs "
+                                         f"at least 2: raise the train % or upload more rows"):
+        Session(Settings.from_hash({"dataset": "csv", **hash_}), upload)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_diverging_run_names_the_step_and_the_fix():
     s = session(layers="8,8", init="large", lr=10, activation="identity", dataset="reg-gauss")

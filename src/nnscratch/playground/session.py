@@ -106,6 +106,9 @@ class Session:
         self.domain = self._domain(self.points)
         self.preprocessor = PREPROCESSORS[settings.preprocess]
         raw_train = datasets.features(self.train_xy[0], settings.features)
+        if self.preprocessor is not None and len(raw_train) < 2:
+            raise ValueError(f"the training part has only {len(raw_train)} row; preprocess={settings.preprocess} needs at "
+                             f"least 2: raise the train % or upload more rows")
         if self.preprocessor is not None:
             self.preprocessor = self.preprocessor().fit(raw_train)
         self.X_train, self.X_test = self.inputs(self.train_xy[0]), self.inputs(self.test_xy[0])
