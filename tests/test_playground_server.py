@@ -225,6 +225,23 @@ def test_another_host_prints_a_warning_and_a_busy_port_an_error():
         assert "warning: --host 0.0.0.0 lets other machines" in lines[0]
 
 
+@pytest.mark.parametrize("host", ["192.0.2.1", "198.51.100.7"])  # documentation ranges: never this machine's
+def test_an_address_not_of_this_machine_names_host_not_port(host):
+    # it said "cannot listen on 192.0.2.1:8000 (Cannot assign requested address); pick another with --port"
+    with pytest.raises(OSError) as error:
+        launch.serve(host, 8000, open_browser=False, echo=lambda line: None)
+    assert f"cannot listen on --host {host} (" in str(error.value) and "use 127.0.0.1" in str(error.value)
+    assert "pick another with --port" not in str(error.value)
+
+
+@pytest.mark.parametrize("host", ["", "   "])
+def test_an_empty_host_is_refused_at_the_command_line(host, capsys):
+    # "" bound every network and printed the URL http://:8000/, which opens nothing
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["playground", "--host", host])
+    assert "--host must name an address, e.g. 127.0.0.1" in capsys.readouterr().err
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
