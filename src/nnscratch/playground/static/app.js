@@ -156,8 +156,8 @@ async function uploadCSV() {
   const file = $("csv").files[0];
   if (!file) return;
   if (file.size > 1024 * 1024) return showMessage(`${file.name} is larger than 1 MiB; keep at most 10,000 rows`);
-  const response = await fetch("/api/csv", { method: "POST", body: await file.text(),
-                                             headers: { "Content-Type": "text/csv" } });
+  // the file's own bytes: file.text() turned bytes that are not UTF-8 into U+FFFD before the server's check
+  const response = await fetch("/api/csv", { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
   const result = await response.json();
   if (result.error) { $("csv").value = ""; return showMessage(`${file.name}: ${result.error}`); }
   state.upload = result.id;
