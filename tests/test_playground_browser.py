@@ -201,3 +201,17 @@ def test_a_csv_that_is_not_utf8_is_refused_not_altered(browser, url, tmp_path, c
     wait_for(lambda: says in by_testid(browser, "message").text, timeout=30)
     assert "latin1.csv" in by_testid(browser, "message").text and hash_of(browser)["dataset"] == "circle"
 
+
+def test_an_upload_to_a_stopped_server_says_so(browser, tmp_path):
+    # fetch() rejected: an uncaught promise rejection in the console and no message in the page
+    with launch.running() as address:
+        browser.get(f"{address}#{CIRCLE}")
+        browser.get_log("browser")
+        wait_for(lambda: browser.execute_script("return window.playgroundStats.frames > 0"))
+    path = tmp_path / "good.csv"
+    path.write_text("0,0,a\n1,1,b\n")
+    browser.find_element(By.ID, "csv").send_keys(str(path))
+    wait_for(lambda: "good.csv: the upload failed" in by_testid(browser, "message").text, timeout=30)
+    assert "check that nnscratch playground still runs" in by_testid(browser, "message").text
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [e for e in errors if "Uncaught" in e], errors
