@@ -189,6 +189,26 @@ def test_training_goes_on_after_a_bug_stopped_one_slice(url, monkeypatch, fault,
         assert receive(ws, "frame")["step"] > 0
 
 
+@pytest.mark.parametrize("bad, says", [({"lr": "abc", "layers": "4,99"}, "lr='abc'"),
+                                       ({"dataset": "csv"}, "dataset=csv needs an uploaded CSV")])
+def test_refused_settings_stop_the_old_run_and_play_says_why(url, bad, says):
+    # a URL with bad settings and play=1 showed "send the settings first (cmd config)" (the page sends
+    # config, then play), and after a good run, refused settings left the old run to play on unseen
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": bad}))
+        ws.send(json.dumps({"cmd": "play"}))
+        first, second = (json.loads(ws.recv(timeout=30))["message"] for _ in range(2))
+        assert says in first and second.startswith("the settings were refused: ") and says in second
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "xor", "seed": "5"}}))
+        receive(ws, "frame")
+        ws.send(json.dumps({"cmd": "config", "settings": bad}))
+        ws.send(json.dumps({"cmd": "play"}))
+        messages = [json.loads(ws.recv(timeout=30)) for _ in range(2)]
+        assert [m["type"] for m in messages] == ["error", "error"] and says in messages[1]["message"]
+        with pytest.raises(TimeoutError):  # no frame: nothing trains
+            ws.recv(timeout=1)
+
+
 def test_an_uploaded_csv_is_used_by_its_id(url):
     rows = "".join(f"{x},{y},{'in' if x * x + y * y < 4 else 'out'}\n" for x in range(-5, 6) for y in range(-5, 6))
     _, body = request(url, "POST", "/api/csv", rows.encode())

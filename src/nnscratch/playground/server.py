@@ -170,6 +170,7 @@ class Connection:
     def __init__(self, ws, uploads):
         self.ws, self.uploads = ws, uploads
         self.session, self.playing, self.upload, self.closed = None, False, None, False
+        self.refusal = None  # why the last config was refused: what play, step or reset answer until a good one
         self.lock = asyncio.Lock()  # a command and a training slice never touch the session at once
         self.wake = asyncio.Event()
 
@@ -209,7 +210,8 @@ class Connection:
                 if command == "config":
                     await self._configure(message)
                 elif self.session is None:
-                    await self._error("send the settings first (cmd config)")
+                    await self._error(f"the settings were refused: {self.refusal}" if self.refusal
+                                      else "send the settings first (cmd config)")
                 elif command in ("play", "pause"):
                     self.playing = command == "play"
                     self.wake.set()
@@ -223,6 +225,8 @@ class Connection:
                     await self._error(f"unknown command {command!r}; use config, play, pause, step or reset")
             except (ValueError, FloatingPointError) as error:
                 self.playing = False
+                if command in ("config", "reset"):  # the page shows the refused settings: the old run must not go on
+                    self.session, self.refusal = None, str(error)
                 await self._error(str(error))
 
     async def _configure(self, message):
@@ -235,7 +239,7 @@ class Connection:
             raise ValueError("dataset=csv needs an uploaded CSV (the upload is gone after a server restart): "
                              "choose the file again")
         session = await in_engine(Session, Settings.from_hash(settings), upload)
-        self.session = session
+        self.session, self.refusal = session, None
         await self._send(session.data())
         await self._send(await in_engine(session.frame))
 
