@@ -218,6 +218,18 @@ def test_an_uploaded_csv_is_used_by_its_id(url):
         assert data["class_names"] == ["in", "out"] and len(data["train"]["x"]) + len(data["test"]["x"]) == 121
 
 
+@pytest.mark.parametrize("later", [server.MAX_UPLOADS, server.MAX_UPLOADS + 3])
+def test_an_upload_pushed_out_by_newer_ones_says_why(url, later):
+    # the message blamed "a server restart" when other pages' uploads had pushed this one out
+    ids = [json.loads(request(url, "POST", "/api/csv", f"0,0,a\n{i},1,b\n".encode())[1])["id"] for i in range(later + 1)]
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "csv"}, "upload": ids[0]}))
+        message = json.loads(ws.recv(timeout=30))["message"]
+        assert f"the server keeps the {server.MAX_UPLOADS} newest uploads, until it restarts" in message
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "csv"}, "upload": ids[-1]}))
+        assert receive(ws, "data")["class_names"] == ["a", "b"]
+
+
 def test_a_websocket_from_another_origin_is_refused(url):
     with pytest.raises(Exception):
         with connect(ws_url(url), origin="http://evil.example") as ws:

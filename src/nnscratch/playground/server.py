@@ -236,8 +236,8 @@ class Connection:
         self.upload = message.get("upload")
         upload = self.uploads.get(self.upload) if isinstance(self.upload, str) else None
         if settings.get("dataset") == "csv" and upload is None:
-            raise ValueError("dataset=csv needs an uploaded CSV (the upload is gone after a server restart): "
-                             "choose the file again")
+            raise ValueError(f"dataset=csv needs an uploaded CSV (the server keeps the {MAX_UPLOADS} newest uploads, "
+                             f"until it restarts): choose the file again")
         session = await in_engine(Session, Settings.from_hash(settings), upload)
         self.session, self.refusal = session, None
         await self._send(session.data())
