@@ -99,6 +99,8 @@ def test_a_good_csv_maps_labels_to_classes_in_order():
     assert labels == ["a", "b"] and y.tolist() == [1, 0, 1]
     _, y, labels = datasets.parse_csv("1,1,10\n2,2,9\n3,3,10\n")  # numeric labels sort as numbers
     assert labels == ["9", "10"] and y.tolist() == [1, 0, 1]
+    X, y, _ = datasets.parse_csv("\n\nx1,x2,label\n1,2,a\n3,4,b\n")  # blank lines before the header: was refused
+    assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
 
 
 @pytest.mark.parametrize("text, names, y", [("0,0,1\n1,1,1.0\n2,2,0\n", ["0", "1"], [1, 1, 0]),
@@ -113,6 +115,9 @@ def test_labels_that_are_the_same_number_are_one_class(text, names, y):
     ("x1,x2\n1,2\n", "row 1 has 2 columns; the CSV needs exactly 3: x1, x2, label"),
     ("1,2,0\n3,4,1,9\n", "row 2 has 4 columns"),
     ("1,2,0\nabc,4,1\n", "row 2: x1 and x2 must be numbers, got 'abc', '4'"),
+    # a header with other names said only "must be numbers": nothing told the user what header is read
+    ("x,y,class\n1,2,0\n3,4,1\n", "row 1: x1 and x2 must be numbers, got 'x', 'y'; a header row must read x1,x2,label"),
+    ("\n\nwidth,height,label\n1,2,0\n", "row 3: x1 and x2 must be numbers, got 'width', 'height'; a header row must read"),
     ("1,2,0\n3,inf,1\n", "row 2: x1 and x2 must be finite numbers"),
     # beyond float32 (1e308 -> inf) the page got "Out of range float values are not JSON compliant"
     ("1,2,0\n1e308,4,1\n", "row 2: x1 and x2 must be from -1,000,000 to 1,000,000, got 1e308, 4; rescale"),

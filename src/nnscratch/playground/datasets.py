@@ -146,15 +146,16 @@ def parse_csv(text, max_rows=MAX_CSV_ROWS):
                 continue
             if len(row) != 3:
                 raise CSVError(f"row {line_no} has {len(row)} columns; the CSV needs exactly 3: x1, x2, label")
-            if not rows and line_no == 1 and [c.strip().lower() for c in row] == list(CSV_COLUMNS):
-                continue  # the header
+            if not rows and [c.strip().lower() for c in row] == list(CSV_COLUMNS):
+                continue  # the header: the first row that is not blank
             if len(rows) == max_rows:
                 raise CSVError(f"the CSV has more than {max_rows:,} rows; keep at most {max_rows:,}")
             try:
                 x1, x2 = float(row[0]), float(row[1])
             except ValueError:
+                header = "; a header row must read x1,x2,label" if not rows else ""  # e.g. x,y,class
                 raise CSVError(f"row {line_no}: x1 and x2 must be numbers, got {row[0].strip()!r}, "
-                               f"{row[1].strip()!r}") from None
+                               f"{row[1].strip()!r}{header}") from None
             if not (np.isfinite(x1) and np.isfinite(x2)):
                 raise CSVError(f"row {line_no}: x1 and x2 must be finite numbers, got {row[0].strip()}, {row[1].strip()}")
             if max(abs(x1), abs(x2)) > MAX_CSV_MAGNITUDE:
