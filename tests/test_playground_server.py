@@ -209,6 +209,14 @@ def test_refused_settings_stop_the_old_run_and_play_says_why(url, bad, says):
             ws.recv(timeout=1)
 
 
+@pytest.mark.parametrize("char", ["\u00e9", "\u20ac"])  # 2 and 3 bytes in UTF-8
+def test_the_message_limit_counts_bytes_not_characters(url, char):
+    # 9,000 characters of 2-3 bytes each passed the 16,384-"byte" check, which counted characters
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": char * 9000}, ensure_ascii=False))
+        assert "limited to 16,384 bytes" in json.loads(ws.recv(timeout=30))["message"]
+
+
 def test_an_uploaded_csv_is_used_by_its_id(url):
     rows = "".join(f"{x},{y},{'in' if x * x + y * y < 4 else 'out'}\n" for x in range(-5, 6) for y in range(-5, 6))
     _, body = request(url, "POST", "/api/csv", rows.encode())

@@ -187,7 +187,7 @@ class Connection:
                 if text is None:  # a binary frame: Starlette's receive_text would raise KeyError
                     await self._error('send text messages of JSON like {"cmd": "play"}; binary messages are not understood')
                     continue
-                if len(text) > MAX_MESSAGE_BYTES:
+                if len(text) > MAX_MESSAGE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
                     await self._error(f"a message is limited to {MAX_MESSAGE_BYTES:,} bytes")
                     continue
                 await self._handle(text)
