@@ -324,6 +324,16 @@ def test_a_frame_of_a_diverged_network_names_the_fix(weight):
         s.frame()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("weight", [np.inf, 1e20])
+def test_a_frame_that_overflows_before_training_blames_the_start_not_the_learning_rate(weight):
+    s = session(layers="4,4", activation="identity", init="large", seed=1)
+    for block in s.blocks:
+        block.layers[0].weight.data[...] = weight
+    with pytest.raises(FloatingPointError, match=r"overflow before training \(init=large\); choose a smaller init"):
+        s.frame()
+
+
 def test_int8_maps_clip_to_plus_minus_one():
     got = np.frombuffer(base64.b64decode(int8_base64(np.array([-3.0, -1, 0, 0.5, 2]))), np.int8)
     assert got.tolist() == [-127, -127, 0, 64, 127]

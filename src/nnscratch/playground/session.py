@@ -324,6 +324,9 @@ class Session:
         outside the training data, while the batch losses were still finite."""
         if all(np.isfinite(p.data).all() for p in self.model.parameters()) and all(np.isfinite(o).all() for o in outputs):
             return
+        if self.step_count == 0:  # nothing trained yet: the start is the fault, not the learning rate
+            raise FloatingPointError(f"the network's outputs overflow before training (init={self.settings.init}); "
+                                     f"choose a smaller init, fewer layers or standardise the inputs")
         raise FloatingPointError(f"the network's weights or outputs overflowed at step {self.step_count} "
                                  f"(lr={self.settings.lr}); lower the learning rate or standardise the inputs, "
                                  f"then reset")
