@@ -186,3 +186,32 @@ def test_a_bad_csv_shows_its_message(browser, url, tmp_path):
     browser.find_element(By.ID, "csv").send_keys(str(good))
     wait_for(lambda: "81 rows" in by_testid(browser, "message").text, timeout=30)
     assert hash_of(browser)["dataset"] == "csv"
+
+
+@pytest.mark.parametrize("content, says", [("1,2,caf\u00e9\n3,4,th\u00e9\n", "not UTF-8"),
+                                           ("x1,x2,label\n\u00bd,1,a\n2,2,b\n", "not UTF-8")])
+def test_a_csv_that_is_not_utf8_is_refused_not_altered(browser, url, tmp_path, content, says):
+    # the page sent file.text(): Latin-1 bytes became U+FFFD, so the server's UTF-8 check never ran and
+    # "caf\ufffd" became a class name (or "\ufffd" a number the message could not show)
+    browser.get(f"{url}#{CIRCLE}")
+    wait_for(lambda: browser.execute_script("return window.playgroundStats.frames > 0"))
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(content.encode("latin-1"))
+    browser.find_element(By.ID, "csv").send_keys(str(path))
+    wait_for(lambda: says in by_testid(browser, "message").text, timeout=30)
+    assert "latin1.csv" in by_testid(browser, "message").text and hash_of(browser)["dataset"] == "circle"
+
+
+def test_an_upload_to_a_stopped_server_says_so(browser, tmp_path):
+    # fetch() rejected: an uncaught promise rejection in the console and no message in the page
+    with launch.running() as address:
+        browser.get(f"{address}#{CIRCLE}")
+        browser.get_log("browser")
+        wait_for(lambda: browser.execute_script("return window.playgroundStats.frames > 0"))
+    path = tmp_path / "good.csv"
+    path.write_text("0,0,a\n1,1,b\n")
+    browser.find_element(By.ID, "csv").send_keys(str(path))
+    wait_for(lambda: "good.csv: the upload failed" in by_testid(browser, "message").text, timeout=30)
+    assert "check that nnscratch playground still runs" in by_testid(browser, "message").text
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [e for e in errors if "Uncaught" in e], errors

@@ -90,6 +90,10 @@ def test_a_csv_upload_returns_an_id_and_a_bad_one_its_message(url):
     assert status == 400 and "row 2: x1 and x2 must be numbers" in json.loads(body)["error"]
     status, body = request(url, "POST", "/api/csv", b"\xff\xfe\x00")
     assert status == 400 and "not UTF-8" in json.loads(body)["error"]
+    status, body = request(url, "POST", "/api/csv", b"9" * 150_000 + b",1,a\n2,2,b\n")  # was a 500 (csv.Error)
+    assert status == 400 and "row 1 cannot be read as CSV" in json.loads(body)["error"]
+    status, body = request(url, "POST", "/api/csv", b"0,0,a\r1,1,b\r")  # old Mac line ends: was a 500 too
+    assert status == 200 and json.loads(body)["rows"] == 2
 
 
 def ws_url(url):
@@ -139,6 +143,80 @@ def test_bad_messages_get_an_error_not_a_crash(url):
         assert "limited to 16,384 bytes" in json.loads(ws.recv(timeout=30))["message"]
 
 
+@pytest.mark.parametrize("frame", [b'{"cmd": "play"}', b"\x00\xff\x80"])
+def test_a_binary_message_gets_an_error_and_the_connection_goes_on(url, frame):
+    # Starlette's receive_text raised KeyError('text') on a binary frame: a traceback, and the page lost its socket
+    with connect(ws_url(url)) as ws:
+        ws.send(frame)
+        assert "binary messages are not understood" in json.loads(ws.recv(timeout=30))["message"]
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "xor", "seed": "1"}}))
+        assert receive(ws, "data")["layers"] == [4, 2]
+
+
+def _fails_once(fault):
+    """A Connection._slice that returns `fault(frame)` (or raises it) the first time, then trains normally."""
+    real, calls = server.Connection._slice, []
+
+    def slice_(session):
+        calls.append(1)
+        frame = real(session)
+        return fault(frame) if len(calls) == 1 else frame
+    return staticmethod(slice_)
+
+
+def _raise_runtime_error(frame):
+    raise RuntimeError("a bug in a training slice")
+
+
+def _unsendable_frame(frame):
+    return dict(frame, train_loss=float("nan"))  # encode() refuses NaN: a ValueError outside the slice's try
+
+
+@pytest.mark.parametrize("fault, says", [(_raise_runtime_error, "RuntimeError: a bug in a training slice"),
+                                         (_unsendable_frame, "ValueError: Out of range float")])
+def test_training_goes_on_after_a_bug_stopped_one_slice(url, monkeypatch, fault, says):
+    # the trainer task ended on the first unexpected error: play (or reset, then play) never trained
+    # on that page again (until it reloaded)
+    monkeypatch.setattr(server.Connection, "_slice", _fails_once(fault))
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "xor", "seed": "2"}}))
+        receive(ws, "frame")
+        ws.send(json.dumps({"cmd": "play"}))
+        while (message := json.loads(ws.recv(timeout=30)))["type"] != "error":
+            pass
+        assert says in message["message"]
+        ws.send(json.dumps({"cmd": "play"}))
+        assert receive(ws, "frame")["step"] > 0
+
+
+@pytest.mark.parametrize("bad, says", [({"lr": "abc", "layers": "4,99"}, "lr='abc'"),
+                                       ({"dataset": "csv"}, "dataset=csv needs an uploaded CSV")])
+def test_refused_settings_stop_the_old_run_and_play_says_why(url, bad, says):
+    # a URL with bad settings and play=1 showed "send the settings first (cmd config)" (the page sends
+    # config, then play), and after a good run, refused settings left the old run to play on unseen
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": bad}))
+        ws.send(json.dumps({"cmd": "play"}))
+        first, second = (json.loads(ws.recv(timeout=30))["message"] for _ in range(2))
+        assert says in first and second.startswith("the settings were refused: ") and says in second
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "xor", "seed": "5"}}))
+        receive(ws, "frame")
+        ws.send(json.dumps({"cmd": "config", "settings": bad}))
+        ws.send(json.dumps({"cmd": "play"}))
+        messages = [json.loads(ws.recv(timeout=30)) for _ in range(2)]
+        assert [m["type"] for m in messages] == ["error", "error"] and says in messages[1]["message"]
+        with pytest.raises(TimeoutError):  # no frame: nothing trains
+            ws.recv(timeout=1)
+
+
+@pytest.mark.parametrize("char", ["\u00e9", "\u20ac"])  # 2 and 3 bytes in UTF-8
+def test_the_message_limit_counts_bytes_not_characters(url, char):
+    # 9,000 characters of 2-3 bytes each passed the 16,384-"byte" check, which counted characters
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": char * 9000}, ensure_ascii=False))
+        assert "limited to 16,384 bytes" in json.loads(ws.recv(timeout=30))["message"]
+
+
 def test_an_uploaded_csv_is_used_by_its_id(url):
     rows = "".join(f"{x},{y},{'in' if x * x + y * y < 4 else 'out'}\n" for x in range(-5, 6) for y in range(-5, 6))
     _, body = request(url, "POST", "/api/csv", rows.encode())
@@ -146,6 +224,18 @@ def test_an_uploaded_csv_is_used_by_its_id(url):
         ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "csv"}, "upload": json.loads(body)["id"]}))
         data = receive(ws, "data")
         assert data["class_names"] == ["in", "out"] and len(data["train"]["x"]) + len(data["test"]["x"]) == 121
+
+
+@pytest.mark.parametrize("later", [server.MAX_UPLOADS, server.MAX_UPLOADS + 3])
+def test_an_upload_pushed_out_by_newer_ones_says_why(url, later):
+    # the message blamed "a server restart" when other pages' uploads had pushed this one out
+    ids = [json.loads(request(url, "POST", "/api/csv", f"0,0,a\n{i},1,b\n".encode())[1])["id"] for i in range(later + 1)]
+    with connect(ws_url(url)) as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "csv"}, "upload": ids[0]}))
+        message = json.loads(ws.recv(timeout=30))["message"]
+        assert f"the server keeps the {server.MAX_UPLOADS} newest uploads, until it restarts" in message
+        ws.send(json.dumps({"cmd": "config", "settings": {"dataset": "csv"}, "upload": ids[-1]}))
+        assert receive(ws, "data")["class_names"] == ["a", "b"]
 
 
 def test_a_websocket_from_another_origin_is_refused(url):
@@ -173,6 +263,23 @@ def test_another_host_prints_a_warning_and_a_busy_port_an_error():
         with pytest.raises(OSError):
             launch.serve("0.0.0.0", port, open_browser=False, echo=lines.append)
         assert "warning: --host 0.0.0.0 lets other machines" in lines[0]
+
+
+@pytest.mark.parametrize("host", ["192.0.2.1", "198.51.100.7"])  # documentation ranges: never this machine's
+def test_an_address_not_of_this_machine_names_host_not_port(host):
+    # it said "cannot listen on 192.0.2.1:8000 (Cannot assign requested address); pick another with --port"
+    with pytest.raises(OSError) as error:
+        launch.serve(host, 8000, open_browser=False, echo=lambda line: None)
+    assert f"cannot listen on --host {host} (" in str(error.value) and "use 127.0.0.1" in str(error.value)
+    assert "pick another with --port" not in str(error.value)
+
+
+@pytest.mark.parametrize("host", ["", "   "])
+def test_an_empty_host_is_refused_at_the_command_line(host, capsys):
+    # "" bound every network and printed the URL http://:8000/, which opens nothing
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["playground", "--host", host])
+    assert "--host must name an address, e.g. 127.0.0.1" in capsys.readouterr().err
 
 
 def free_port():

@@ -99,21 +99,59 @@ def test_a_good_csv_maps_labels_to_classes_in_order():
     assert labels == ["a", "b"] and y.tolist() == [1, 0, 1]
     _, y, labels = datasets.parse_csv("1,1,10\n2,2,9\n3,3,10\n")  # numeric labels sort as numbers
     assert labels == ["9", "10"] and y.tolist() == [1, 0, 1]
+    X, y, _ = datasets.parse_csv("\n\nx1,x2,label\n1,2,a\n3,4,b\n")  # blank lines before the header: was refused
+    assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("text, names, y", [("0,0,1\n1,1,1.0\n2,2,0\n", ["0", "1"], [1, 1, 0]),
+                                            ("0,0,2\n1,1,2e0\n2,2,02\n3,3,-1\n", ["-1", "2"], [1, 1, 1, 0])])
+def test_labels_that_are_the_same_number_are_one_class(text, names, y):
+    # "1" and "1.0" were two classes: a silent third output and a wrong loss
+    _, got_y, labels = datasets.parse_csv(text)
+    assert labels == names and got_y.tolist() == y
 
 
 @pytest.mark.parametrize("text, says", [
     ("x1,x2\n1,2\n", "row 1 has 2 columns; the CSV needs exactly 3: x1, x2, label"),
     ("1,2,0\n3,4,1,9\n", "row 2 has 4 columns"),
     ("1,2,0\nabc,4,1\n", "row 2: x1 and x2 must be numbers, got 'abc', '4'"),
+    # a header with other names said only "must be numbers": nothing told the user what header is read
+    ("x,y,class\n1,2,0\n3,4,1\n", "row 1: x1 and x2 must be numbers, got 'x', 'y'; a header row must read x1,x2,label"),
+    ("\n\nwidth,height,label\n1,2,0\n", "row 3: x1 and x2 must be numbers, got 'width', 'height'; a header row must read"),
     ("1,2,0\n3,inf,1\n", "row 2: x1 and x2 must be finite numbers"),
+    # beyond float32 (1e308 -> inf) the page got "Out of range float values are not JSON compliant"
+    ("1,2,0\n1e308,4,1\n", "row 2: x1 and x2 must be from -1,000,000 to 1,000,000, got 1e308, 4; rescale"),
+    ("1,-2.5e7,0\n3,4,1\n", "row 1: x1 and x2 must be from -1,000,000 to 1,000,000, got 1, -2.5e7"),
     ("x1,x2,label\n1,2,cat\n3,4,cat\n", "every row has the label 'cat': a classifier needs at least 2 classes"),
     ("x1,x2,label\n", "no data rows"),
+    # an empty or NaN label became a class of its own
+    ("1,2,\n3,4,1\n", "row 1 has no label; give every row a class in the third column"),
+    ("1,2,0\n3,4,   \n", "row 2 has no label"),
+    ("1,2,nan\n3,4,1\n", "row 1: the label 'nan' is a missing value, not a class"),
+    ("1,2,0\n3,4,-inf\n", "row 2: the label '-inf' is a missing value"),
     ("".join(f"{i},{i},{i}\n" for i in range(11)), "11 distinct values; at most 10 classes"),
 ])
 def test_a_bad_csv_is_refused_with_what_to_fix(text, says):
     with pytest.raises(datasets.CSVError) as error:
         datasets.parse_csv(text)
     assert says in str(error.value)
+
+
+@pytest.mark.parametrize("text, rows", [("1,2,0\r3,4,1\r", [[1, 2], [3, 4]]),
+                                        ("x1,x2,label\r0,0,a\r-1,1.5,b", [[0, 0], [-1, 1.5]])])
+def test_a_csv_with_old_mac_line_ends_is_read(text, rows):
+    # csv.reader raised csv.Error ("new-line character seen in unquoted field"): a 500 for the upload
+    X, y, labels = datasets.parse_csv(text)
+    np.testing.assert_array_equal(X, rows)
+    assert y.tolist() == [0, 1] and len(labels) == 2
+
+
+@pytest.mark.parametrize("text", ["1" * 200_000 + ",2,0\n3,4,1\n", "1,2,0\n3,4," + "b" * 140_000 + "\n"])
+def test_a_csv_the_csv_module_cannot_read_is_refused_with_the_row(text):
+    # a cell over the csv module's field limit raised csv.Error (not a CSVError): a 500 for the upload
+    row = "1" if text.startswith("1111") else "2"
+    with pytest.raises(datasets.CSVError, match=f"row {row} cannot be read as CSV .*field larger than field limit"):
+        datasets.parse_csv(text)
 
 
 def test_a_csv_over_the_row_limit_is_refused():
@@ -255,12 +293,45 @@ def test_a_csv_upload_trains_like_a_generated_set():
         Session(Settings.from_hash({"dataset": "csv"}))
 
 
+@pytest.mark.parametrize("text, hash_", [("1,2,0\n3,4,1\n", {"preprocess": "standardize"}),
+                                         ("1,2,0\n3,4,1\n5,6,0\n", {"preprocess": "whiten", "ratio": "10"})])
+def test_preprocessing_a_one_row_training_part_says_what_to_change(text, hash_):
+    # it said "Standardize.fit needs at least 2 samples, got 1": Python names the page does not show
+    upload = datasets.parse_csv(text)
+    with pytest.raises(ValueError, match=f"the training part has only 1 row; preprocess={hash_['preprocess']} needs "
+                                         f"at least 2: raise the train % or upload more rows"):
+        Session(Settings.from_hash({"dataset": "csv", **hash_}), upload)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_diverging_run_names_the_step_and_the_fix():
     s = session(layers="8,8", init="large", lr=10, activation="identity", dataset="reg-gauss")
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
         for _ in range(500):
             s.step()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("weight", [np.inf, 1e20])  # inf itself; finite weights whose products overflow float32
+def test_a_frame_of_a_diverged_network_names_the_fix(weight):
+    # a last step can leave inf weights (or weights so large that the grid's activations overflow) while the
+    # batch loss was finite: the frame raised "supplied range of [-inf, inf] is not finite" (np.histogram)
+    s = session(layers="4,4", activation="relu", seed=1)
+    s.step()
+    for block in s.blocks:
+        block.layers[0].weight.data[...] = weight
+    with pytest.raises(FloatingPointError, match=r"overflowed at step 1 \(lr=0.03\); lower the learning rate"):
+        s.frame()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("weight", [np.inf, 1e20])
+def test_a_frame_that_overflows_before_training_blames_the_start_not_the_learning_rate(weight):
+    s = session(layers="4,4", activation="identity", init="large", seed=1)
+    for block in s.blocks:
+        block.layers[0].weight.data[...] = weight
+    with pytest.raises(FloatingPointError, match=r"overflow before training \(init=large\); choose a smaller init"):
+        s.frame()
 
 
 def test_int8_maps_clip_to_plus_minus_one():

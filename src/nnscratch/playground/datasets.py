@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import numpy as np
 
@@ -25,6 +26,8 @@ MULTICLASS = ("gauss", "spiral", "rings")  # the sets that make sense with 2 to 
 MAX_CLASSES = 5
 MAX_CSV_ROWS = 10_000
 MAX_CSV_LABELS = 10  # a CSV label column with more distinct values than this is refused
+MAX_CSV_MAGNITUDE = 1e6  # |x1|, |x2| at most this: 1e39 is inf in float32, and x1² or whitening of 1e20
+                         # overflows; the page would get "Out of range float values are not JSON compliant"
 CSV_COLUMNS = ("x1", "x2", "label")
 
 FEATURES = {  # name in the URL hash -> (label shown in the page, function of (x1, x2))
@@ -130,43 +133,68 @@ class CSVError(ValueError):
 def parse_csv(text, max_rows=MAX_CSV_ROWS):
     """A CSV upload with columns x1, x2, label (header row optional) -> (X: (N, 2) float32, y: (N,) int64).
 
-    Labels are class names or numbers, mapped to 0..K-1 in sorted order. Raises CSVError naming
-    the row and the fix for: wrong number of columns, a non-number in x1/x2 or a non-finite one,
-    more than `max_rows` rows, fewer than 2 classes, more than MAX_CSV_LABELS classes, no rows.
+    Labels are class names or numbers (equal numbers are one class, named by their first spelling),
+    mapped to 0..K-1 in sorted order (numbers first). Raises CSVError naming the row and the fix for:
+    wrong number of columns, a non-number in x1/x2, a non-finite one or one beyond ±MAX_CSV_MAGNITUDE,
+    an empty or NaN label, more than `max_rows` rows, fewer than 2 classes, more than MAX_CSV_LABELS
+    classes, no rows, a file the csv module cannot read.
     """
-    rows = []
-    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 3:
-            raise CSVError(f"row {line_no} has {len(row)} columns; the CSV needs exactly 3: x1, x2, label")
-        if not rows and line_no == 1 and [c.strip().lower() for c in row] == list(CSV_COLUMNS):
-            continue  # the header
-        if len(rows) == max_rows:
-            raise CSVError(f"the CSV has more than {max_rows:,} rows; keep at most {max_rows:,}")
-        try:
-            x1, x2 = float(row[0]), float(row[1])
-        except ValueError:
-            raise CSVError(f"row {line_no}: x1 and x2 must be numbers, got {row[0].strip()!r}, "
-                           f"{row[1].strip()!r}") from None
-        if not (np.isfinite(x1) and np.isfinite(x2)):
-            raise CSVError(f"row {line_no}: x1 and x2 must be finite numbers, got {row[0].strip()}, {row[1].strip()}")
-        rows.append((x1, x2, row[2].strip()))
+    rows, line_no, names = [], 0, {}  # names: a label's key (its number, or its text) -> the spelling seen first
+    try:  # newline=None: a file with old Mac line ends (\r only) reads as rows too
+        for line_no, row in enumerate(csv.reader(io.StringIO(text, newline=None)), start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != 3:
+                raise CSVError(f"row {line_no} has {len(row)} columns; the CSV needs exactly 3: x1, x2, label")
+            if not rows and [c.strip().lower() for c in row] == list(CSV_COLUMNS):
+                continue  # the header: the first row that is not blank
+            if len(rows) == max_rows:
+                raise CSVError(f"the CSV has more than {max_rows:,} rows; keep at most {max_rows:,}")
+            try:
+                x1, x2 = float(row[0]), float(row[1])
+            except ValueError:
+                header = "; a header row must read x1,x2,label" if not rows else ""  # e.g. x,y,class
+                raise CSVError(f"row {line_no}: x1 and x2 must be numbers, got {row[0].strip()!r}, "
+                               f"{row[1].strip()!r}{header}") from None
+            if not (np.isfinite(x1) and np.isfinite(x2)):
+                raise CSVError(f"row {line_no}: x1 and x2 must be finite numbers, got {row[0].strip()}, {row[1].strip()}")
+            if max(abs(x1), abs(x2)) > MAX_CSV_MAGNITUDE:
+                raise CSVError(f"row {line_no}: x1 and x2 must be from {-MAX_CSV_MAGNITUDE:,.0f} to "
+                               f"{MAX_CSV_MAGNITUDE:,.0f}, got {row[0].strip()}, {row[1].strip()}; rescale the columns")
+            key = _label_key(row[2].strip(), line_no)
+            names.setdefault(key, row[2].strip())
+            rows.append((x1, x2, key))
+    except csv.Error as error:  # e.g. a cell over the csv module's field limit
+        raise CSVError(f"row {line_no + 1} cannot be read as CSV ({error}); save the file as plain "
+                       f"comma-separated rows of x1, x2, label") from None
     if not rows:
         raise CSVError("the CSV has no data rows; give rows of x1, x2, label")
-    labels = sorted({r[2] for r in rows}, key=_label_order)
+    keys = sorted(names, key=_key_order)
+    labels = [names[key] for key in keys]
     if len(labels) < 2:
         raise CSVError(f"every row has the label {labels[0]!r}: a classifier needs at least 2 classes")
     if len(labels) > MAX_CSV_LABELS:
         raise CSVError(f"the label column has {len(labels)} distinct values; at most {MAX_CSV_LABELS} classes")
-    index = {label: i for i, label in enumerate(labels)}
+    index = {key: i for i, key in enumerate(keys)}
     X = np.array([(r[0], r[1]) for r in rows], dtype=np.float32)
     y = np.array([index[r[2]] for r in rows], dtype=np.int64)
     return X, y, labels
 
 
-def _label_order(label):
+def _label_key(label, line_no):
+    """What makes two labels one class: their number when they are numbers ("1", "1.0" and "1e0" are one
+    class), else their text. Raises CSVError for an empty label or a NaN / infinite one (a missing value)."""
+    if not label:
+        raise CSVError(f"row {line_no} has no label; give every row a class in the third column")
     try:
-        return (0, float(label), label)
+        value = float(label)
     except ValueError:
-        return (1, 0.0, label)
+        return label
+    if not math.isfinite(value):
+        raise CSVError(f"row {line_no}: the label {label!r} is a missing value, not a class; give every row a class "
+                       f"(a name or a finite number)")
+    return value
+
+
+def _key_order(key):
+    return (0, key, "") if isinstance(key, float) else (1, 0.0, key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 import threading
 import time
@@ -14,7 +15,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 def add_playground_arguments(parser):
     """The options of `nnscratch playground` on an argparse (sub)parser."""
     parser.add_argument("--port", type=_port, default=8000, help="TCP port (default %(default)s)")
-    parser.add_argument("--host", default="127.0.0.1",
+    parser.add_argument("--host", type=_host, default="127.0.0.1",
                         help="address to bind (default %(default)s: this machine only; anything else lets "
                              "other machines reach the page, with a warning)")
     parser.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
@@ -32,15 +33,31 @@ def _port(text):
     return port
 
 
+def _host(text):
+    import argparse
+    if not text.strip():  # "" binds every network, and the printed URL "http://:8000/" opens nothing
+        raise argparse.ArgumentTypeError("--host must name an address, e.g. 127.0.0.1 (this machine only)")
+    return text.strip()
+
+
+PORT_ERRORS = (errno.EADDRINUSE, errno.EACCES)  # the port is taken, or needs root: the fix is --port
+
+
 def check_port_free(host, port):
-    """Raise OSError naming the port and the fix when `host:port` cannot be bound."""
+    """Raise OSError naming the option to change (--port when the port is taken or privileged, --host
+    when the address is not one of this machine's or not an address at all) when `host:port` cannot be bound."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise OSError(f"cannot listen on {host}:{port} ({error.strerror}); pick another with --port") from None
+            reason = error.strerror or str(error)
+            if isinstance(error, socket.gaierror) or error.errno not in PORT_ERRORS:
+                raise OSError(f"cannot listen on --host {host} ({reason}): it is not an address of this machine; "
+                              f"use 127.0.0.1 (this machine only) or one that `ip addr` lists, without a port "
+                              f"(the port goes in --port)") from None
+            raise OSError(f"cannot listen on {host}:{port} ({reason}); pick another with --port") from None
 
 
 def make_server(host="127.0.0.1", port=8000):

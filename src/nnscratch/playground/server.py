@@ -170,6 +170,7 @@ class Connection:
     def __init__(self, ws, uploads):
         self.ws, self.uploads = ws, uploads
         self.session, self.playing, self.upload, self.closed = None, False, None, False
+        self.refusal = None  # why the last config was refused: what play, step or reset answer until a good one
         self.lock = asyncio.Lock()  # a command and a training slice never touch the session at once
         self.wake = asyncio.Event()
 
@@ -179,8 +180,14 @@ class Connection:
         Connection.open.add(self)
         try:
             while True:
-                text = await self.ws.receive_text()
-                if len(text) > MAX_MESSAGE_BYTES:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:  # a binary frame: Starlette's receive_text would raise KeyError
+                    await self._error('send text messages of JSON like {"cmd": "play"}; binary messages are not understood')
+                    continue
+                if len(text) > MAX_MESSAGE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
                     await self._error(f"a message is limited to {MAX_MESSAGE_BYTES:,} bytes")
                     continue
                 await self._handle(text)
@@ -203,7 +210,8 @@ class Connection:
                 if command == "config":
                     await self._configure(message)
                 elif self.session is None:
-                    await self._error("send the settings first (cmd config)")
+                    await self._error(f"the settings were refused: {self.refusal}" if self.refusal
+                                      else "send the settings first (cmd config)")
                 elif command in ("play", "pause"):
                     self.playing = command == "play"
                     self.wake.set()
@@ -217,6 +225,8 @@ class Connection:
                     await self._error(f"unknown command {command!r}; use config, play, pause, step or reset")
             except (ValueError, FloatingPointError) as error:
                 self.playing = False
+                if command in ("config", "reset"):  # the page shows the refused settings: the old run must not go on
+                    self.session, self.refusal = None, str(error)
                 await self._error(str(error))
 
     async def _configure(self, message):
@@ -226,25 +236,26 @@ class Connection:
         self.upload = message.get("upload")
         upload = self.uploads.get(self.upload) if isinstance(self.upload, str) else None
         if settings.get("dataset") == "csv" and upload is None:
-            raise ValueError("dataset=csv needs an uploaded CSV (the upload is gone after a server restart): "
-                             "choose the file again")
+            raise ValueError(f"dataset=csv needs an uploaded CSV (the server keeps the {MAX_UPLOADS} newest uploads, "
+                             f"until it restarts): choose the file again")
         session = await in_engine(Session, Settings.from_hash(settings), upload)
-        self.session = session
+        self.session, self.refusal = session, None
         await self._send(session.data())
         await self._send(await in_engine(session.frame))
 
     async def _train(self):
-        try:
-            await self._train_while_playing()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # a bug must reach the page and the log, not stop training silently
-            if self.closed:
-                return
-            LOG.exception("training stopped")
-            self.playing = False
-            with contextlib.suppress(Exception):
-                await self._error(f"training stopped: {type(error).__name__}: {error}")
+        while not self.closed:  # after a bug is reported, play (or a reset) must train again
+            try:
+                await self._train_while_playing()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a bug must reach the page and the log, not stop training silently
+                if self.closed:
+                    return
+                LOG.exception("training stopped")
+                self.playing = False
+                with contextlib.suppress(Exception):
+                    await self._error(f"training stopped: {type(error).__name__}: {error}")
 
     async def _train_while_playing(self):
         while True:

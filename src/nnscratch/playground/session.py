@@ -106,6 +106,9 @@ class Session:
         self.domain = self._domain(self.points)
         self.preprocessor = PREPROCESSORS[settings.preprocess]
         raw_train = datasets.features(self.train_xy[0], settings.features)
+        if self.preprocessor is not None and len(raw_train) < 2:
+            raise ValueError(f"the training part has only {len(raw_train)} row; preprocess={settings.preprocess} needs at "
+                             f"least 2: raise the train % or upload more rows")
         if self.preprocessor is not None:
             self.preprocessor = self.preprocessor().fit(raw_train)
         self.X_train, self.X_test = self.inputs(self.train_xy[0]), self.inputs(self.test_xy[0])
@@ -315,6 +318,19 @@ class Session:
                 "features": self.settings.features, "layers": self.settings.layers,
                 "activations": self.settings.layer_activations(), "outputs": self.n_classes}
 
+    def _check_finite(self, outputs):
+        """Raise FloatingPointError (naming the step and the fix) when a weight or a layer's output on
+        the drawn points is inf or NaN: a run can diverge in its last step, or overflow on grid points
+        outside the training data, while the batch losses were still finite."""
+        if all(np.isfinite(p.data).all() for p in self.model.parameters()) and all(np.isfinite(o).all() for o in outputs):
+            return
+        if self.step_count == 0:  # nothing trained yet: the start is the fault, not the learning rate
+            raise FloatingPointError(f"the network's outputs overflow before training (init={self.settings.init}); "
+                                     f"choose a smaller init, fewer layers or standardise the inputs")
+        raise FloatingPointError(f"the network's weights or outputs overflowed at step {self.step_count} "
+                                 f"(lr={self.settings.lr}); lower the learning rate or standardise the inputs, "
+                                 f"then reset")
+
     def frame(self):
         """The state the page draws now (see the module docstring of playground.server).
         One forward pass covers the grid, the training points and the space view's points."""
@@ -325,7 +341,9 @@ class Session:
             lines, points = self.space_inputs()
             parts += [lines.reshape(-1, 2), points]
         sizes = np.cumsum([len(p) for p in parts])[:-1]
-        outs = [np.split(out, sizes) for out in self.hidden_outputs(np.concatenate(parts))]
+        hidden = self.hidden_outputs(np.concatenate(parts))
+        self._check_finite(hidden)
+        outs = [np.split(out, sizes) for out in hidden]
         step = max(1, len(self.history["step"]) // LOSS_POINTS)
         return {
             "type": "frame", "step": self.step_count, "epoch": self.epoch, "lr": self.optimizer.lr,

@@ -156,9 +156,14 @@ async function uploadCSV() {
   const file = $("csv").files[0];
   if (!file) return;
   if (file.size > 1024 * 1024) return showMessage(`${file.name} is larger than 1 MiB; keep at most 10,000 rows`);
-  const response = await fetch("/api/csv", { method: "POST", body: await file.text(),
-                                             headers: { "Content-Type": "text/csv" } });
-  const result = await response.json();
+  let result;
+  try {  // the file's own bytes: file.text() turned bytes that are not UTF-8 into U+FFFD before the server's check
+    const response = await fetch("/api/csv", { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
+    result = await response.json();
+  } catch (error) {  // the server is gone, or answered something other than JSON
+    $("csv").value = "";
+    return showMessage(`${file.name}: the upload failed (${error.message}); check that nnscratch playground still runs, then reload the page`);
+  }
   if (result.error) { $("csv").value = ""; return showMessage(`${file.name}: ${result.error}`); }
   state.upload = result.id;
   showMessage(`${file.name}: ${result.rows} rows, classes ${result.classes.join(", ")}`);
