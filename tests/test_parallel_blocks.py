@@ -166,3 +166,17 @@ def test_a_cnn_training_step_matches_with_the_split_on_and_off(monkeypatch):
     on, off = _with_and_without_split(make_model, (3, 1, 8, 8), monkeypatch)
     for a, b in zip(on, off):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * np.abs(b).max())
+
+
+@needs_thread_control
+def test_a_split_started_while_another_threads_split_runs_goes_inline(split_everything, monkeypatch):
+    monkeypatch.setattr(parallel, "num_threads", lambda: 2)  # as if that thread read the count before ours changed it
+    inner = []
+
+    def outer_block(block):
+        if block.start == 0:  # the caller's block: another thread asks for a split meanwhile
+            other = threading.Thread(target=lambda: inner.extend(_calls(4, 10)))
+            other.start()
+            other.join()
+    parallel.for_blocks(outer_block, 2, 10)
+    assert [block for block, _, _ in inner] == [slice(0, 4)]  # one block, inline on that thread

@@ -36,6 +36,7 @@ MIN_ELEMENTS = 1 << 18  # below ~262k numbers a pass takes < 0.2 ms: a thread ha
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
+_split_lock = threading.Lock()  # held by the thread whose split is running
 
 
 def num_threads():
@@ -60,22 +61,26 @@ def for_blocks(fn, n_items, size):
     n_items: how many independent items (channels, columns) the work divides into; size: the number
     of array elements the whole pass touches (decides whether splitting pays). Each call of fn must
     write only its own block's part of the outputs. The caller's thread runs the first block itself.
-    Runs fn(slice(0, n_items)) inline when there is one thread, `size` < MIN_ELEMENTS or n_items < 2.
+    Runs fn(slice(0, n_items)) inline when there is one thread, `size` < MIN_ELEMENTS, n_items < 2,
+    or another thread's split is running (the BLAS count is the process's, so one split at a time).
     An exception in any block is raised here after every block has finished."""
     threads = min(num_threads(), n_items) if size >= MIN_ELEMENTS else 1
-    if threads < 2:
+    if threads < 2 or not _split_lock.acquire(blocking=False):
         fn(slice(0, n_items))
         return
-    parts = blocks(n_items, threads)
-    with blas.threadpool_limits(1):  # one BLAS thread per block: OpenBLAS's spinning workers stay out of it
-        futures = [_executor(threads - 1).submit(fn, part) for part in parts[1:]]
-        try:
-            fn(parts[0])
-        finally:
+    try:
+        parts = blocks(n_items, threads)
+        with blas.threadpool_limits(1):  # one BLAS thread per block: OpenBLAS's spinning workers stay out of it
+            futures = [_executor(threads - 1).submit(fn, part) for part in parts[1:]]
+            try:
+                fn(parts[0])
+            finally:
+                for future in futures:
+                    future.exception()  # wait for every block before any error leaves (their outputs are ours)
             for future in futures:
-                future.exception()  # wait for every block before any error leaves (their outputs are ours)
-        for future in futures:
-            future.result()
+                future.result()
+    finally:
+        _split_lock.release()
 
 
 def for_channel_blocks(fn, x):
@@ -104,8 +109,8 @@ def _executor(workers):
 
 def _forget_pool_in_child():
     """A forked child has none of its parent's threads: its first split starts a pool of its own."""
-    global _pool, _pool_size, _pool_lock
-    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+    global _pool, _pool_size, _pool_lock, _split_lock
+    _pool, _pool_size, _pool_lock, _split_lock = None, 0, threading.Lock(), threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

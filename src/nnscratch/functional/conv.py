@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from ..parallel import for_blocks
+from ..parallel import for_blocks, for_channel_blocks
 
 
 def pair(value, what="kernel_size"):
@@ -72,7 +72,10 @@ def in_layout_of(array, template):
     if _axis_order(array) == _axis_order(template):
         return array
     out = np.empty_like(template, dtype=array.dtype)
-    np.copyto(out, array)
+
+    def copy(c):  # a block of channels (see parallel.for_channel_blocks)
+        np.copyto(out[c], array[c])
+    for_channel_blocks(copy, template)
     return out
 
 
