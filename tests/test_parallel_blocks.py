@@ -26,13 +26,18 @@ def split_everything(monkeypatch):
         yield
 
 
+def library_threads():
+    """The count the library itself runs now (blas.get_num_threads() reports a lent count instead)."""
+    return blas._threads.get()
+
+
 def _calls(n_items, size):
     """(block, thread id, BLAS threads inside) for each call for_blocks makes."""
     calls, lock = [], threading.Lock()
 
     def record(block):
         with lock:
-            calls.append((block, threading.get_ident(), blas.get_num_threads()))
+            calls.append((block, threading.get_ident(), library_threads()))
     parallel.for_blocks(record, n_items, size)
     return sorted(calls, key=lambda call: call[0].start)
 
@@ -56,8 +61,8 @@ def test_for_blocks_runs_inline_as_one_block_at_one_thread():
 def test_for_blocks_runs_small_arrays_inline_even_with_two_threads():
     with blas.threadpool_limits(2):
         calls = _calls(9, parallel.MIN_ELEMENTS - 1)
-        assert blas.get_num_threads() == 2
-    assert calls == [(slice(0, 9), threading.get_ident(), 2)]  # inline: BLAS keeps its own threads
+        assert library_threads() == 2
+    assert calls == [(slice(0, 9), threading.get_ident(), 2)]  # inline: the library keeps its threads
 
 
 @needs_thread_control
@@ -66,7 +71,26 @@ def test_for_blocks_splits_over_two_threads_with_one_blas_thread_inside(split_ev
     assert [block for block, _, _ in calls] == [slice(0, 3), slice(3, 5)]
     assert calls[0][1] == threading.get_ident() != calls[1][1]  # the caller runs the first block
     assert [inside for _, _, inside in calls] == [1, 1]
-    assert blas.get_num_threads() == 2  # restored after the split
+    assert blas.get_num_threads() == 2 and library_threads() == 1  # lent to the split's threads, until...
+
+
+@needs_thread_control
+def test_the_library_gets_its_threads_back_at_the_first_blas_call_after_the_loan(split_everything):
+    parallel.for_blocks(lambda block: None, 2, 10)
+    assert library_threads() == 1
+    x, y = np.ones(blas.MIN_SIZE * 2, np.float32), np.zeros(blas.MIN_SIZE * 2, np.float32)
+    blas.axpy(1.0, x, y)  # an optimiser's update within the loan: still one thread
+    assert library_threads() == 1
+    blas._threads.lent_until = 1e-9  # LEND_SECONDS have passed
+    blas.axpy(1.0, x, y)
+    assert library_threads() == 2 and blas.get_num_threads() == 2 and y[0] == 2
+
+
+@needs_thread_control
+def test_set_num_threads_ends_a_loan_at_once(split_everything):
+    parallel.for_blocks(lambda block: None, 2, 10)
+    blas.set_num_threads(2)
+    assert library_threads() == 2 and not blas._threads.lent_until
 
 
 @needs_thread_control

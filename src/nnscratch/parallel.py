@@ -11,14 +11,17 @@ no cache lines. Every layer that uses this is per-channel maths (batch norm's st
 windows, a conv's input channels or output columns), so each block computes exactly what the whole
 array would, and the layer's code reads as its maths applied to `x[:, block]`.
 
-Why one BLAS thread inside: OpenBLAS's own worker threads spin for about 0.1 s after each matrix
-product, fighting every other thread for the cores; a product inside a block is run at one BLAS
-thread, so all the parallelism of a split is ours and nothing spins beside it.
+Why one BLAS thread: OpenBLAS's own worker threads spin for about 0.1 s after each multi-threaded
+product, fighting every other thread for the cores. A split lends the thread count to these threads
+(ns.blas.lend_threads): the library runs at one thread, so a product inside a block is
+single-threaded, and so are the few products between splits (the classifier's linear layer, the
+optimiser's updates: small), so nothing spins beside the split. The library gets its threads back
+half a second after the last split.
 
 How many threads: ns.blas.get_num_threads() (in the default auto mode, the cores other processes
 leave free) — one rule for the library's products and for the split. At one thread, for small
-arrays (under MIN_ELEMENTS) and inside a block (where the count is already one), `fn` runs inline
-on the caller's thread, as one block.
+arrays (under MIN_ELEMENTS), and while another split runs (inside a block, or from another thread),
+`fn` runs inline on the caller's thread, as one block.
 """
 
 from __future__ import annotations
@@ -70,15 +73,15 @@ def for_blocks(fn, n_items, size):
         return
     try:
         parts = blocks(n_items, threads)
-        with blas.threadpool_limits(1):  # one BLAS thread per block: OpenBLAS's spinning workers stay out of it
-            futures = [_executor(threads - 1).submit(fn, part) for part in parts[1:]]
-            try:
-                fn(parts[0])
-            finally:
-                for future in futures:
-                    future.exception()  # wait for every block before any error leaves (their outputs are ours)
+        blas.lend_threads()  # the library at one thread: each block's products are single-threaded
+        futures = [_executor(threads - 1).submit(fn, part) for part in parts[1:]]
+        try:
+            fn(parts[0])
+        finally:
             for future in futures:
-                future.result()
+                future.exception()  # wait for every block before any error leaves (their outputs are ours)
+        for future in futures:
+            future.result()
     finally:
         _split_lock.release()
 
