@@ -204,3 +204,11 @@ def test_a_split_started_while_another_threads_split_runs_goes_inline(split_ever
             other.join()
     parallel.for_blocks(outer_block, 2, 10)
     assert [block for block, _, _ in inner] == [slice(0, 4)]  # one block, inline on that thread
+
+
+@needs_thread_control
+def test_a_count_someone_else_sets_during_a_loan_stands_after_it(split_everything):
+    parallel.for_blocks(lambda block: None, 2, 10)
+    blas._threads.put(3)  # as threadpoolctl would, behind nnscratch's back
+    blas._threads.end_loan()
+    assert library_threads() == 3 and blas.get_num_threads() == 3 and not blas._threads.auto

@@ -274,15 +274,25 @@ class _AutoThreads:
 
     def lend(self):
         """The library at one thread until LEND_SECONDS from now (see lend_threads)."""
-        if not self.lent_until and self.chosen != 1:
+        if not self.lent_until:
+            self.notice_count_set_by_others(self.chosen)
             self.put(1)
         self.lent_until = time.monotonic() + LEND_SECONDS
 
     def end_loan(self):
-        """The library runs the count again."""
+        """The library runs the count again (unless someone else set one meanwhile: theirs stands)."""
         if self.lent_until:
             self.lent_until = 0.0
-            self.put(self.chosen)
+            if not self.notice_count_set_by_others(1):
+                self.put(self.chosen)
+
+    def notice_count_set_by_others(self, expected):
+        """True, and that count adopted as the fixed count, when the library no longer runs `expected`
+        threads: someone else (threadpoolctl, the user) set it."""
+        if self.get() == expected:
+            return False
+        self.chosen, self.auto = self.get(), False
+        return True
 
     def others_cores(self):
         """Cores other processes used on ours since the last call (None without /proc/stat)."""
