@@ -72,7 +72,8 @@ class BatchNormFunction(Function):
                              f"running statistics")
         update_running = training and running_mean is not None
         # per-channel vectors as (1, C, 1, 1), so a block of channels is `v[block]` like x's
-        gamma, beta, inv_std = _per_channel(weight, ndim), _per_channel(bias, ndim), np.empty_like(_per_channel(weight, ndim))
+        gamma, beta = _per_channel(weight, ndim), _per_channel(bias, ndim)
+        inv_std = np.empty_like(gamma)
         if running_mean is not None:
             run_mean, run_var = _per_channel(running_mean, ndim), _per_channel(running_var, ndim)
         centred, y = np.empty_like(x), np.empty_like(x)  # both in x's memory layout
@@ -91,7 +92,7 @@ class BatchNormFunction(Function):
                 mean, var = run_mean[c].astype(x.dtype), run_var[c].astype(x.dtype)
                 np.subtract(x[c], mean, out=centred[c])
             inv_std[c] = 1 / np.sqrt(var + eps)
-            np.multiply(centred[c], gamma[c] * inv_std[c], out=y[c])  # γ·x̂ = (x − μ)·γ/σ: one pass, x̂ never stored
+            np.multiply(centred[c], gamma[c] * inv_std[c], out=y[c])  # γ·x̂ = (x − μ)·γ/σ: x̂ never stored
             y[c] += beta[c]
         for_channel_blocks(normalise, x)
         self.save(centred, inv_std, gamma)
@@ -112,7 +113,7 @@ class BatchNormFunction(Function):
                 dgamma[c] = inv_std[c] * _sum_over_channel(g, centred[c]).reshape(inv_std[c].shape)  # Σ g·x̂
             if needs[2] or need_sums:
                 dbeta[c] = np.add.reduce(g, axis=axes, keepdims=True)  # Σ g
-            if needs[0] and self.batch_stats:  # the mean and variance depend on x too: remove g's mean and x̂-projection
+            if needs[0] and self.batch_stats:  # μ and σ depend on x too: remove g's mean and x̂-projection,
                 # dx = γ/σ · (g − Σg/m − x̂·Σ(g·x̂)/m), with x̂ = centred/σ: four in-place passes
                 np.multiply(centred[c], inv_std[c] * dgamma[c] / m, out=dx[c])
                 dx[c] += dbeta[c] / m

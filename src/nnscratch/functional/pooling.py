@@ -54,7 +54,7 @@ class MaxPool2dFunction(Function):
             for k, where in slices[1:]:
                 np.greater(x_c[where], best_c, out=better)  # 1 where offset k beats all before it (a tie stays earlier)
                 better *= k  # k where it wins, else 0: k exceeds every earlier winner, so a max records it
-                np.maximum(winner_c, better, out=winner_c)  # (arithmetic, not a masked copy: those crawl on random masks)
+                np.maximum(winner_c, better, out=winner_c)  # (arithmetic, not a masked copy: slow on random masks)
                 np.maximum(best_c, x_c[where], out=best_c)
         for_channel_blocks(pool, x)
         self.save(x, winner)
