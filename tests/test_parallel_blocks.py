@@ -212,3 +212,15 @@ def test_a_count_someone_else_sets_during_a_loan_stands_after_it(split_everythin
     blas._threads.put(3)  # as threadpoolctl would, behind nnscratch's back
     blas._threads.end_loan()
     assert library_threads() == 3 and blas.get_num_threads() == 3 and not blas._threads.auto
+
+
+@needs_thread_control
+def test_a_block_on_the_worker_thread_keeps_the_callers_errstate(split_everything):
+    layer = nn.BatchNorm2d(4)
+    layer.weight.data[3] = np.finfo(np.float32).max  # only the last channel, the worker's block, overflows: γ·x̂
+    x = np.random.default_rng(5).standard_normal((2, 4, 3, 3)).astype(np.float32)
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError, match="overflow"):
+            layer(x)
+    with np.errstate(over="ignore"):
+        assert np.isinf(layer(x).numpy()[:, 3]).any() and np.isfinite(layer(x).numpy()[:, :3]).all()

@@ -26,6 +26,7 @@ arrays (under MIN_ELEMENTS), and while another split runs (inside a block, or fr
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -74,7 +75,8 @@ def for_blocks(fn, n_items, size):
     try:
         parts = blocks(n_items, threads)
         blas.lend_threads()  # the library at one thread: each block's products are single-threaded
-        futures = [_executor(threads - 1).submit(fn, part) for part in parts[1:]]
+        # each block in a copy of the caller's context: np.errstate and other context variables hold there too
+        futures = [_executor(threads - 1).submit(contextvars.copy_context().run, fn, part) for part in parts[1:]]
         try:
             fn(parts[0])
         finally:

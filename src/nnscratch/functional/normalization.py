@@ -70,31 +70,29 @@ class BatchNormFunction(Function):
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
                              f"of shape {x.shape}; use a larger batch, or call model.eval() to use the "
                              f"running statistics")
-        update_running = training and running_mean is not None
-        # per-channel vectors as (1, C, 1, 1), so a block of channels is `v[block]` like x's
+        # per-channel vectors as (1, C, 1, 1), so a block of channels is `v[c]`, as it is `x[c]`
         gamma, beta = _per_channel(weight, ndim), _per_channel(bias, ndim)
-        inv_std = np.empty_like(gamma)
-        if running_mean is not None:
-            run_mean, run_var = _per_channel(running_mean, ndim), _per_channel(running_var, ndim)
-        centred, y = np.empty_like(x), np.empty_like(x)  # both in x's memory layout
+        if self.batch_stats:
+            mean, var = np.empty_like(gamma), np.empty_like(gamma)
+        else:
+            mean, var = (_per_channel(running.astype(x.dtype), ndim) for running in (running_mean, running_var))
+        inv_std, centred, y = np.empty_like(gamma), np.empty_like(x), np.empty_like(x)  # x's memory layout
 
         def normalise(c):  # every channel is normalised on its own, so a block of channels is the whole maths
             if self.batch_stats:
-                mean = x[c].mean(axis=axes, keepdims=True)
-                np.subtract(x[c], mean, out=centred[c])
-                var = _sum_over_channel(centred[c], centred[c]).reshape(mean.shape) / count
-                if update_running:
-                    run_mean[c] *= 1 - momentum
-                    run_mean[c] += momentum * mean
-                    run_var[c] *= 1 - momentum
-                    run_var[c] += momentum * var * (count / (count - 1))
-            else:
-                mean, var = run_mean[c].astype(x.dtype), run_var[c].astype(x.dtype)
-                np.subtract(x[c], mean, out=centred[c])
-            inv_std[c] = 1 / np.sqrt(var + eps)
+                mean[c] = x[c].mean(axis=axes, keepdims=True)
+            np.subtract(x[c], mean[c], out=centred[c])
+            if self.batch_stats:
+                var[c] = _sum_over_channel(centred[c], centred[c]).reshape(mean[c].shape) / count
+            inv_std[c] = 1 / np.sqrt(var[c] + eps)
             np.multiply(centred[c], gamma[c] * inv_std[c], out=y[c])  # γ·x̂ = (x − μ)·γ/σ: x̂ never stored
             y[c] += beta[c]
         for_channel_blocks(normalise, x)
+        if training and running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.ravel()
+            running_var *= 1 - momentum
+            running_var += momentum * var.ravel() * (count / (count - 1))
         self.save(centred, inv_std, gamma)
         return y
 
