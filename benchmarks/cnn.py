@@ -1,13 +1,14 @@
 """The CNN workload (issue 18, item 5): nnscratch's `cnn:32,64` against the same layers in PyTorch
 CPU eager, training steps interleaved round by round in one process, plus the step's GEMMs alone.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/cnn.py [--rounds 5] [--steps 10] [--json OUT]
+    [NNSCRATCH_BLAS_THREADS=1] python benchmarks/cnn.py [--rounds 5] [--steps 10] [--json OUT]
 
 The model (28x28 grey images, batch 128, float32, SGD momentum 0.9): Conv2d(1, 32, 3, padding=1,
 no bias) -> BatchNorm2d -> ReLU -> MaxPool2d(2) -> Conv2d(32, 64, 3, padding=1, no bias) ->
 BatchNorm2d -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(3136, 10), softmax cross-entropy.
-Each round times `--steps` steps of nnscratch, then of PyTorch (torch.set_num_threads set to the
-same thread count as OpenBLAS), then the GEMMs alone (the same matrix products, shapes and dtype,
+Each round times `--steps` steps of nnscratch, then of PyTorch (torch.set_num_threads set to
+nnscratch's thread count at the start, ns.blas.get_num_threads(): OpenBLAS's, which nnscratch's own
+two-thread split of the CNN layers follows too), then the GEMMs alone (the same matrix products, shapes and dtype,
 as NumPy calls: the floor any im2col implementation sits on). Reported: medians and ranges of
 images per second, nnscratch ÷ PyTorch per round, and the step's time ÷ its GEMMs' time; each on
 wall-clock time and, beside it, on this process's CPU time (`time.process_time`), which other jobs
@@ -29,7 +30,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 BATCH, SHAPE, CLASSES, LR, MOMENTUM = 128, (28, 28), 10, 0.05, 0.9
-THREADS = int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count() or 1))
+from nnscratch import blas  # noqa: E402  (after the path above)
+
+THREADS = blas.get_num_threads() or 1
 
 
 def batch(seed):

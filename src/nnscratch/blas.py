@@ -23,6 +23,12 @@ busy). By default (`NNSCRATCH_BLAS_THREADS=auto`) the count follows the free cor
 `CHECK_SECONDS`, at the next call here, it is set to the cores that other processes leave at
 least 70% free (`auto_threads`), at most the library's own count at import. A whole number in
 `NNSCRATCH_BLAS_THREADS` fixes the count instead, and so does `set_num_threads`.
+
+The count is the process's, shared with nnscratch.parallel, which splits the CNN layers' passes
+over Python threads: while it does, the count is lent to those threads (`lend_threads`) and the
+library runs at one thread, because OpenBLAS's workers spin for ~0.1 s after each multi-threaded
+product and would fight the split's threads for the cores. The library gets the count back
+LEND_SECONDS after the last split, at the next call here (an MLP's first step).
 """
 
 from __future__ import annotations
@@ -100,6 +106,8 @@ _FUNCS, BACKEND = _load()
 
 def _blas(name, *arrays):
     """The typed BLAS function for these arrays, or None when NumPy must do it."""
+    if _threads.lent_until and time.monotonic() >= _threads.lent_until:
+        _threads.end_loan()
     if _threads.auto and time.monotonic() >= _threads.next_check:
         _threads.adapt()
     if _FUNCS is None or arrays[-1].size < MIN_SIZE:
@@ -177,6 +185,7 @@ def _gemm(a, x, transpose_x, w, b, y):
 THREADS_ENV = "NNSCRATCH_BLAS_THREADS"  # "auto" (default) or a whole number >= 1
 CHECK_SECONDS = 0.5  # the automatic count looks at the machine's load again after this long
 FREE_SHARE = 0.7  # a core is free when other processes leave it at least this idle (the benchmark's "quiet")
+LEND_SECONDS = 0.5  # the library gets its threads back this long after nnscratch.parallel's last split
 
 
 def auto_threads(others_cores, cores, limit):
@@ -242,6 +251,7 @@ class _AutoThreads:
         self.cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
         self.cores = len(self.cpus)
         self.chosen = self.limit  # the count this module believes in force: any other means someone set it
+        self.lent_until = 0.0  # while set, the library runs at one thread: the count is lent (lend_threads)
         setting = os.environ.get(THREADS_ENV, "auto").strip().lower() or "auto"
         self.auto = setting == "auto" and self.get is not None and self.limit > 1
         if setting != "auto":
@@ -257,8 +267,32 @@ class _AutoThreads:
         self.next_check = self.window[0] + CHECK_SECONDS
 
     def set(self, n):
-        self.put(n)
+        """n becomes the count: the library's now, or when a loan to nnscratch.parallel's threads ends."""
         self.chosen = n
+        if not self.lent_until:
+            self.put(n)
+
+    def lend(self):
+        """The library at one thread until LEND_SECONDS from now (see lend_threads)."""
+        if not self.lent_until:
+            self.notice_count_set_by_others(self.chosen)
+            self.put(1)
+        self.lent_until = time.monotonic() + LEND_SECONDS
+
+    def end_loan(self):
+        """The library runs the count again (unless someone else set one meanwhile: theirs stands)."""
+        if self.lent_until:
+            self.lent_until = 0.0
+            if not self.notice_count_set_by_others(1):
+                self.put(self.chosen)
+
+    def notice_count_set_by_others(self, expected):
+        """True, and that count adopted as the fixed count, when the library no longer runs `expected`
+        threads: someone else (threadpoolctl, the user) set it."""
+        if self.get() == expected:
+            return False
+        self.chosen, self.auto = self.get(), False
+        return True
 
     def others_cores(self):
         """Cores other processes used on ours since the last call (None without /proc/stat)."""
@@ -271,7 +305,7 @@ class _AutoThreads:
     def adapt(self):
         """Re-measure others' load and set the count `auto_threads` gives (called from `_blas`)."""
         self.next_check = time.monotonic() + CHECK_SECONDS
-        if self.chosen is not None and self.get() != self.chosen:
+        if self.chosen is not None and self.get() != (1 if self.lent_until else self.chosen):
             self.auto = False  # someone else set a count since: theirs stands
             return
         others = self.others_cores()
@@ -289,8 +323,22 @@ if hasattr(os, "register_at_fork"):  # a forked child's CPU clock restarts at 0:
 
 
 def get_num_threads():
-    """The threads NumPy's BLAS library (OpenBLAS) uses now: an int, or None where it was not found."""
-    return _threads.get() if _threads.get else None
+    """The threads NumPy's BLAS library (OpenBLAS) uses now — or, while they are lent to
+    nnscratch.parallel's split (lend_threads), the threads that split uses: an int, or None where
+    the library was not found."""
+    if _threads.get is None:
+        return None
+    return _threads.chosen if _threads.lent_until else _threads.get()
+
+
+def lend_threads():
+    """Lend the thread count to nnscratch.parallel's Python threads: the library runs at one thread
+    from now until LEND_SECONDS after the last call (it gets the count back at the next call here
+    after that, or at set_num_threads). Why: OpenBLAS's workers spin for ~0.1 s after each
+    multi-threaded product (an MLP layer's, an optimiser's update), and would fight the split's
+    threads for the cores; with the library at one thread, all the parallelism is the split's."""
+    if _threads.get is not None:
+        _threads.lend()
 
 
 def set_num_threads(n):
@@ -305,6 +353,7 @@ def set_num_threads(n):
         raise RuntimeError(f"set_num_threads: NumPy's OpenBLAS was not found ({BACKEND}); set "
                            f"OPENBLAS_NUM_THREADS before starting Python, or use threadpoolctl")
     _threads.auto = False
+    _threads.end_loan()
     _threads.set(int(n))
 
 
@@ -318,5 +367,6 @@ def threadpool_limits(limits):
     try:
         yield
     finally:
+        _threads.end_loan()
         _threads.set(before)
         _threads.auto = was_auto

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from ..parallel import for_channel_blocks
 
 
 class StepFunction(Function):
@@ -76,13 +77,22 @@ class ReLUFunction(Function):
     def forward(self, x):
         # Not x * (x > 0): relu(-inf) is 0, not nan. A row of zeros, not the scalar 0: NumPy's
         # maximum of two arrays is vectorised, against a scalar it ran 2x slower (NumPy 2.4).
-        out = np.maximum(x, np.zeros(x.shape[-1:], x.dtype))
+        out, zero = np.empty_like(x), np.zeros(x.shape[-1:], x.dtype)
+
+        def relu(c):  # a block of channels of a feature map (all of x otherwise), see parallel.for_channel_blocks
+            np.maximum(x[c], zero, out=out[c])
+        for_channel_blocks(relu, x)
         self.save(out)
         return out
 
     def backward(self, grad):
         (out,) = self.saved
-        return (grad * (out > 0),)  # out > 0 exactly where x > 0
+        dx = np.empty_like(out, dtype=grad.dtype)
+
+        def gate(c):
+            np.multiply(grad[c], out[c] > 0, out=dx[c])  # out > 0 exactly where x > 0
+        for_channel_blocks(gate, out)
+        return (dx,)
 
 
 class LeakyReLUFunction(Function):

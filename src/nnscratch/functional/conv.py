@@ -18,6 +18,10 @@ Any layout of x is accepted: the padding copy puts it batch last.
 The column matrix is the biggest array of a CNN step; a `ColumnBuffer` held by the layer lends
 the same memory to every batch (a batch's columns, reused), and backward checks that no later
 forward overwrote it before reading it (if one did, it rebuilds the columns from the saved input).
+
+Two cores: each copy and product is split into independent blocks that `parallel.for_blocks` runs on
+two threads — im2col by kernel offset, col2im and the padding by input channel, the GEMMs by output
+columns (forward, dx) or filters (dW) — each block computing exactly what the whole would.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from ..parallel import for_blocks, for_channel_blocks
 
 
 def pair(value, what="kernel_size"):
@@ -67,7 +72,10 @@ def in_layout_of(array, template):
     if _axis_order(array) == _axis_order(template):
         return array
     out = np.empty_like(template, dtype=array.dtype)
-    np.copyto(out, array)
+
+    def copy(c):  # a block of channels (see parallel.for_channel_blocks)
+        np.copyto(out[c], array[c])
+    for_channel_blocks(copy, template)
     return out
 
 
@@ -82,7 +90,11 @@ def pad_batch_last(x, padding):
     n, c, h, w = x.shape
     ph, pw = padding
     padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), x.dtype)
-    padded[:, ph : ph + h, pw : pw + w] = x.transpose(1, 2, 3, 0)
+    image = x.transpose(1, 2, 3, 0)
+
+    def copy(channels):
+        padded[channels, ph : ph + h, pw : pw + w] = image[channels]
+    for_blocks(copy, c, padded.size)
     return padded
 
 
@@ -98,9 +110,12 @@ def im2col(x, kernel, stride, padding, out=None):
     if out is None:
         out = np.empty((c * kh * kw, ho * wo * n), x.dtype)
     fields = out.reshape(c, kh, kw, ho, wo, n)
-    for i in range(kh):  # offset (i, j) of every window at once: one strided block copy
-        for j in range(kw):
+    offsets = [(i, j) for i in range(kh) for j in range(kw)]
+
+    def copy(block):  # offset (i, j) of every window at once: one strided block copy
+        for i, j in offsets[block]:
             fields[:, i, j] = padded[:, i : i + sh * ho : sh, j : j + sw * wo : sw]
+    for_blocks(copy, len(offsets), out.size)
     return out
 
 
@@ -113,9 +128,12 @@ def col2im(cols, x_shape, kernel, stride, padding):
     ho, wo = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
     fields = cols.reshape(c, kh, kw, ho, wo, n)
     padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), cols.dtype)  # batch last, like the columns
-    for i in range(kh):  # one strided add per kernel offset: kh·kw whole-array operations
-        for j in range(kw):
-            padded[:, i : i + sh * ho : sh, j : j + sw * wo : sw] += fields[:, i, j]
+
+    def add_back(channels):  # one strided add per kernel offset: kh·kw whole-array operations
+        for i in range(kh):
+            for j in range(kw):
+                padded[channels, i : i + sh * ho : sh, j : j + sw * wo : sw] += fields[channels, i, j]
+    for_blocks(add_back, c, cols.size)
     return padded[:, ph : ph + h, pw : pw + w].transpose(3, 0, 1, 2)
 
 
@@ -147,7 +165,7 @@ class Conv2dFunction(Function):
         cols = im2col(x, (kh, kw), stride, padding, out)
         self.generation = buffer.generation if buffer is not None else None
         self.save(x, weight, cols)
-        y = weight.reshape(out_c, -1) @ cols  # the one GEMM: (O, C·kh·kw) @ (C·kh·kw, Ho·Wo·N)
+        y = _product(weight.reshape(out_c, -1), cols)  # the one GEMM: (O, C·kh·kw) @ (C·kh·kw, Ho·Wo·N)
         if bias is not None:
             y += bias[:, None]
         return y.reshape(out_c, ho, wo, n).transpose(3, 0, 1, 2)  # (N, O, Ho, Wo), a view: no copy
@@ -164,10 +182,21 @@ class Conv2dFunction(Function):
         needs = self.needs_grad
         g = grad.transpose(1, 2, 3, 0).reshape(weight.shape[0], -1)  # (O, Ho·Wo·N), like y: free if batch last
         w2 = weight.reshape(weight.shape[0], -1)
-        dx = col2im(w2.T @ g, x.shape, kernel, stride, padding) if needs[0] else None
-        dw = (g @ cols.T).reshape(weight.shape) if needs[1] else None
+        dx = col2im(_product(w2.T, g), x.shape, kernel, stride, padding) if needs[0] else None
+        dw = _product(g, cols.T, split_rows=True).reshape(weight.shape) if needs[1] else None
         db = g.sum(axis=1) if len(needs) > 2 and needs[2] else None
         return dx, dw, db
+
+
+def _product(a, b, split_rows=False):
+    """a @ b, split into blocks of b's columns (or of a's rows) computed side by side (parallel.for_blocks)."""
+    out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+
+    def block_product(block):
+        rows, columns = (block, slice(None)) if split_rows else (slice(None), block)
+        np.matmul(a[rows], b[:, columns], out=out[rows, columns])
+    for_blocks(block_product, out.shape[0] if split_rows else out.shape[1], a.size + b.size + out.size)
+    return out
 
 
 class Conv1dFunction(Conv2dFunction):

@@ -11,6 +11,8 @@ backward (two sums, four for dx), each a whole-array NumPy call; the centred x i
 keeps (x̂ = centred / σ is a per-channel factor away, so it is never stored). Sums run in the
 array's dtype; the variance is taken of the centred values (two passes), which keeps it accurate
 when the mean is large against the spread (tests/test_cnn_fast_paths.py bounds the float32 error).
+Every channel is normalised on its own, so forward and backward are written for a block of channels
+`c` (x[c]), which parallel.for_channel_blocks runs on two threads, half the channels each.
 
 In training the running statistics move towards the batch's as PyTorch's do:
 running = (1 − momentum)·running + momentum·batch, with the unbiased variance (m/(m − 1)·σ²);
@@ -22,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from ..parallel import for_channel_blocks
 from .conv import in_layout_of
 
 
@@ -55,58 +58,69 @@ class BatchNormFunction(Function):
 
     def forward(self, x, weight, bias, *, running_mean=None, running_var=None, training=True, momentum=0.1,
                 eps=1e-5):
-        axes = _channel_axes(x)
+        axes, ndim = _channel_axes(x), x.ndim
         if x.shape[1] != weight.shape[0]:
             raise ValueError(f"batch_norm: input of shape {x.shape} has {x.shape[1]} channels, the layer "
                              f"{weight.shape[0]} (num_features)")
         if x.dtype != weight.dtype:
             x = x.astype(weight.dtype)
-        if training or running_mean is None:
-            count = x.size // x.shape[1]
-            if count < 2:
-                raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
-                                 f"of shape {x.shape}; use a larger batch, or call model.eval() to use the "
-                                 f"running statistics")
-            mean = x.mean(axis=axes)
-            centred = x - _per_channel(mean, x.ndim)
-            var = _sum_over_channel(centred, centred) / count
-            if training and running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean
-                running_var *= 1 - momentum
-                running_var += momentum * var * (count / (count - 1))
-            self.batch_stats = True
+        self.batch_stats = training or running_mean is None
+        count = x.size // x.shape[1]
+        if self.batch_stats and count < 2:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                             f"of shape {x.shape}; use a larger batch, or call model.eval() to use the "
+                             f"running statistics")
+        # per-channel vectors as (1, C, 1, 1), so a block of channels is `v[c]`, as it is `x[c]`
+        gamma, beta = _per_channel(weight, ndim), _per_channel(bias, ndim)
+        if self.batch_stats:
+            mean, var = np.empty_like(gamma), np.empty_like(gamma)
         else:
-            mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-            self.batch_stats = False
-            centred = x - _per_channel(mean, x.ndim)
-        inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype)
-        self.save(centred, inv_std, weight)
-        y = centred * _per_channel(weight * inv_std, x.ndim)  # γ·x̂ = (x − μ)·γ/σ: one pass, x̂ never stored
-        y += _per_channel(bias, x.ndim)
+            mean, var = (_per_channel(running.astype(x.dtype), ndim) for running in (running_mean, running_var))
+        inv_std, centred, y = np.empty_like(gamma), np.empty_like(x), np.empty_like(x)  # x's memory layout
+
+        def normalise(c):  # every channel is normalised on its own, so a block of channels is the whole maths
+            if self.batch_stats:
+                mean[c] = x[c].mean(axis=axes, keepdims=True)
+            np.subtract(x[c], mean[c], out=centred[c])
+            if self.batch_stats:
+                var[c] = _sum_over_channel(centred[c], centred[c]).reshape(mean[c].shape) / count
+            inv_std[c] = 1 / np.sqrt(var[c] + eps)
+            np.multiply(centred[c], gamma[c] * inv_std[c], out=y[c])  # γ·x̂ = (x − μ)·γ/σ: x̂ never stored
+            y[c] += beta[c]
+        for_channel_blocks(normalise, x)
+        if training and running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.ravel()
+            running_var *= 1 - momentum
+            running_var += momentum * var.ravel() * (count / (count - 1))
+        self.save(centred, inv_std, gamma)
         return y
 
     def backward(self, grad):
-        centred, inv_std, weight = self.saved
+        centred, inv_std, gamma = self.saved
         grad = in_layout_of(grad, centred)
-        axes, ndim = _channel_axes(grad), grad.ndim
-        needs = self.needs_grad
+        axes, needs = _channel_axes(grad), self.needs_grad
         need_sums = needs[0] and self.batch_stats
-        dweight = inv_std * _sum_over_channel(grad, centred) if needs[1] or need_sums else None  # Σ g·x̂
-        dbias = np.add.reduce(grad, axis=axes) if needs[2] or need_sums else None  # Σ g
-        dx = None
-        if needs[0]:
-            scale = _per_channel(weight * inv_std, ndim)
-            if self.batch_stats:  # the mean and variance depend on x too: remove g's mean and x̂-projection
+        m = grad.size // grad.shape[1]
+        dgamma, dbeta = np.empty_like(inv_std), np.empty_like(inv_std)  # (1, C, 1, 1), like the saved vectors
+        dx = np.empty_like(centred) if needs[0] else None
+
+        def gradients(c):  # channel by channel, as forward
+            g = grad[c]
+            if needs[1] or need_sums:
+                dgamma[c] = inv_std[c] * _sum_over_channel(g, centred[c]).reshape(inv_std[c].shape)  # Σ g·x̂
+            if needs[2] or need_sums:
+                dbeta[c] = np.add.reduce(g, axis=axes, keepdims=True)  # Σ g
+            if needs[0] and self.batch_stats:  # μ and σ depend on x too: remove g's mean and x̂-projection,
                 # dx = γ/σ · (g − Σg/m − x̂·Σ(g·x̂)/m), with x̂ = centred/σ: four in-place passes
-                m = grad.size // grad.shape[1]
-                dx = centred * _per_channel(inv_std * dweight / m, ndim)
-                dx += _per_channel(dbias / m, ndim)
-                np.subtract(grad, dx, out=dx)
-                dx *= scale
-            else:
-                dx = grad * scale
-        return dx, (dweight if needs[1] else None), (dbias if needs[2] else None)
+                np.multiply(centred[c], inv_std[c] * dgamma[c] / m, out=dx[c])
+                dx[c] += dbeta[c] / m
+                np.subtract(g, dx[c], out=dx[c])
+                dx[c] *= gamma[c] * inv_std[c]
+            elif needs[0]:
+                np.multiply(g, gamma[c] * inv_std[c], out=dx[c])
+        for_channel_blocks(gradients, centred)
+        return dx, (dgamma.ravel() if needs[1] else None), (dbeta.ravel() if needs[2] else None)
 
 
 def batch_norm(x, running_mean, running_var, weight, bias, training=False, momentum=0.1, eps=1e-5):

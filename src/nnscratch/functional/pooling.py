@@ -7,7 +7,9 @@ to that winner alone (the max gate). Average pooling spreads each output's gradi
 window (a mean gate). The 1-D forms are the 2-D ones with a height of one.
 
 Outputs and gradients keep the input's memory layout (batch last after a convolution, see
-functional.conv), so every pass streams through memory in step.
+functional.conv), so every pass streams through memory in step. Each channel's windows are its own,
+so max pooling is written for a block of channels `c`, which parallel.for_channel_blocks runs on two
+threads.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from ..parallel import for_channel_blocks
 from .conv import in_layout_of, output_size, pair
 
 
@@ -40,15 +43,20 @@ class MaxPool2dFunction(Function):
 
     def forward(self, x, *, kernel, stride):
         _, slices = _offsets(x.shape, kernel, stride)
-        best = x[slices[0][1]].copy(order="K")  # order K: in x's memory layout
+        best = np.empty_like(x[slices[0][1]])  # in x's memory layout
         # winner: which offset (0 .. kh·kw − 1, row-major) holds each window's max, in the smallest integer type
         winner = np.zeros_like(best, dtype=np.min_scalar_type(len(slices) - 1))
-        better = np.empty_like(winner)
-        for k, where in slices[1:]:
-            np.greater(x[where], best, out=better)  # 1 where offset k beats all before it (a tie stays earlier)
-            better *= k  # k where it wins, else 0: k exceeds every earlier winner, so a max records it
-            np.maximum(winner, better, out=winner)  # (arithmetic, not a masked copy: those crawl on random masks)
-            np.maximum(best, x[where], out=best)
+
+        def pool(c):  # channels c: each channel's windows are its own
+            x_c, best_c, winner_c = x[c], best[c], winner[c]
+            best_c[...] = x_c[slices[0][1]]
+            better = np.empty_like(winner_c)
+            for k, where in slices[1:]:
+                np.greater(x_c[where], best_c, out=better)  # 1 where offset k beats all before it (a tie stays earlier)
+                better *= k  # k where it wins, else 0: k exceeds every earlier winner, so a max records it
+                np.maximum(winner_c, better, out=winner_c)  # (arithmetic, not a masked copy: slow on random masks)
+                np.maximum(best_c, x_c[where], out=best_c)
+        for_channel_blocks(pool, x)
         self.save(x, winner)
         return best
 
@@ -60,12 +68,16 @@ class MaxPool2dFunction(Function):
         tiles = kernel == stride and x.shape[-2] % kernel[0] == 0 and x.shape[-1] % kernel[1] == 0
         # windows that tile x exactly cover each input once: write each offset's share, no zero-fill or sum
         dx = np.empty_like(x, dtype=grad.dtype) if tiles else np.zeros_like(x, dtype=grad.dtype)
-        for k, where in slices:
-            routed = winner == k
-            if tiles:
-                np.multiply(grad, routed, out=dx[where])
-            else:  # overlapping windows (stride < kernel) add up, as a copy's gradient does
-                dx[where] += grad * routed
+
+        def route(c):  # channels c
+            grad_c, winner_c, dx_c = grad[c], winner[c], dx[c]
+            for k, where in slices:
+                routed = winner_c == k
+                if tiles:
+                    np.multiply(grad_c, routed, out=dx_c[where])
+                else:  # overlapping windows (stride < kernel) add up, as a copy's gradient does
+                    dx_c[where] += grad_c * routed
+        for_channel_blocks(route, x)
         return (dx,)
 
 
