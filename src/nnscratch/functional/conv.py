@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from ..heap import keep_freed_memory
 from ..parallel import for_blocks, for_channel_blocks
 
 
@@ -155,6 +156,7 @@ class Conv2dFunction(Function):
                              f"the input must be (N, {weight.shape[1]}, H, W)")
         if x.dtype != weight.dtype:  # data joins the model's dtype, as in linear
             x = x.astype(weight.dtype)
+        keep_freed_memory()  # once per process: the next step reuses this one's pages (see nnscratch.heap)
         out_c, _, kh, kw = weight.shape
         n, _, h, w = x.shape
         ho, wo = output_size(h, kh, stride[0], padding[0]), output_size(w, kw, stride[1], padding[1])
