@@ -5,9 +5,9 @@ Why: a convolutional step makes a dozen arrays of 1-30 MB (feature maps, their g
 copies) and frees them all before the next step makes the same dozen again. glibc serves blocks that
 big with fresh pages from the kernel (mmap) and gives the heap's free top back as soon as it exceeds
 its trim threshold, so every step paid a page fault per 4 KiB and the kernel's zeroing of every page:
-measured on the 2-core benchmark machine, fresh processes, `cnn:32,64` at batch 128, 1,128-1,254
-images/s with glibc's defaults against 1,422-1,530 with the thresholds below (PyTorch eager, whose
-arrays go through the same malloc, 1,146-1,248). With them, blocks up to MMAP_THRESHOLD come from the
+measured on the 2-core benchmark machine, fresh processes, `cnn:32,64` at batch 128, 1,106-1,247
+images/s with glibc's defaults against 1,424-1,470 with the thresholds below (PyTorch eager, whose
+arrays go through the same malloc, 1,146-1,248 as it runs by default). With them, blocks up to MMAP_THRESHOLD come from the
 heap and up to TRIM_THRESHOLD of freed heap is kept, so a step reuses the last step's pages.
 
 The cost: a process that trained a CNN keeps up to TRIM_THRESHOLD of freed memory instead of
