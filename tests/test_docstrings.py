@@ -21,6 +21,8 @@ PUBLIC_MODULES = [
     "nnscratch.shape_ops",
     "nnscratch.gradcheck",
     "nnscratch.blas",
+    "nnscratch.parallel",
+    "nnscratch.heap",
     "nnscratch.nn",
     "nnscratch.nn.functional",
     "nnscratch.nn.init",
