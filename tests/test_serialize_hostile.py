@@ -394,3 +394,23 @@ def test_a_linear_whose_bias_flag_is_a_string_is_refused(tmp_path):
     path = rewritten(saved(tmp_path), tmp_path / "odd.npz",
                      lambda header, arrays: header["architecture"]["layers"][0].update(bias="no"))
     refused(path, "Linear at '0' has bias='no' (it takes true or false)")
+
+
+# A fitted statistic of text or complex numbers used to load, then fail or mislead only at predict time.
+@pytest.mark.parametrize("make, name, bad, message", [
+    (lambda P: P.Standardize(per="channel"), "mean_", np.array("x"), "Standardize.mean_ holds <U1 values, but a "
+                                                                     "fitted statistic is real floating-point numbers"),
+    (lambda P: P.Standardize(per="feature"), "std_", np.ones(4, np.complex64), "Standardize.std_ holds complex64 "
+                                                                                "values"),
+    (lambda P: P.ZeroCenter(per="feature"), "mean_", np.zeros(4, bool), "ZeroCenter.mean_ holds bool values"),
+])
+def test_a_fitted_statistic_that_is_not_real_numbers_is_refused(tmp_path, make, name, bad, message):
+    from nnscratch.data import preprocess
+
+    path = tmp_path / "pre.npz"
+    nnscratch.save(small_model(), path, preprocess=make(preprocess).fit(np.random.default_rng(1).normal(size=(9, 4))))
+    nnscratch.load(path)
+
+    def retype(header, arrays):
+        arrays[f"preprocess/{name}"] = bad
+    refused(rewritten(path, tmp_path / "m.npz", retype), "preprocessing cannot be rebuilt", message)

@@ -65,6 +65,11 @@ class Preprocessor(Transformer):
         """Load fitted arrays (from a saved model), refusing any whose shape the sample shape rules out:
         a statistic that merely broadcasts would transform every sample with the wrong numbers."""
         super()._load_arrays(arrays)
+        for name in self.arrays:  # a string or complex statistic would fail, or mislead, only at predict time
+            kind = getattr(self, name).dtype
+            if kind.kind != "f":
+                raise ValueError(f"{type(self).__name__}.{name} holds {kind} values, but a fitted statistic "
+                                 f"is real floating-point numbers")
         if not self.sample_shape_:  # files from before the sample shape was saved: nothing to check against
             return
         for name, shape in self._fitted_shapes().items():
