@@ -414,3 +414,17 @@ def test_a_fitted_statistic_that_is_not_real_numbers_is_refused(tmp_path, make, 
     def retype(header, arrays):
         arrays[f"preprocess/{name}"] = bad
     refused(rewritten(path, tmp_path / "m.npz", retype), "preprocessing cannot be rebuilt", message)
+
+
+@pytest.mark.parametrize("std", [np.zeros(4), np.array([1.0, -2.0, 1.0, 1.0])])
+def test_a_standard_deviation_fit_cannot_give_is_refused(tmp_path, std):
+    # a zero std_ loaded and predicted on infinities; a negative one flipped a feature's sign
+    from nnscratch.data.preprocess import Standardize
+
+    path = tmp_path / "pre.npz"
+    nnscratch.save(small_model(), path, preprocess=Standardize().fit(np.random.default_rng(2).normal(size=(9, 4))))
+
+    def damage(header, arrays):
+        arrays["preprocess/std_"] = std
+    refused(rewritten(path, tmp_path / "m.npz", damage), "preprocessing cannot be rebuilt",
+            "Standardize.std_ holds zero or negative values, but fit makes every one positive")

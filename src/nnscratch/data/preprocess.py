@@ -208,6 +208,12 @@ class Standardize(_PerFeatureOrChannel):
         self.mean_ = mean.astype(dtype)
         self.std_ = np.where(std > self.eps, std, 1.0).astype(dtype)
 
+    def _load_arrays(self, arrays):
+        """As Preprocessor's, and refuse a std_ that fit cannot give (zero or negative: wrong signs, inf)."""
+        super()._load_arrays(arrays)
+        if not (self.std_ > 0).all():
+            raise ValueError("Standardize.std_ holds zero or negative values, but fit makes every one positive")
+
     def _transform(self, X):
         out = np.subtract(X, self.mean_, dtype=_out_dtype(X))
         out /= self.std_  # in place: a dataset-sized temporary fewer
