@@ -80,10 +80,17 @@ def test_both_thresholds_are_set_once_per_process(fresh):
     assert libc.calls == [(heap.M_MMAP_THRESHOLD, 32 * 2**20), (heap.M_TRIM_THRESHOLD, 128 * 2**20)]
 
 
-def test_the_off_switch_leaves_malloc_alone(fresh, monkeypatch):
-    monkeypatch.setenv(heap.ENV, "0")
+@pytest.mark.parametrize("off", ["0", "false", " No", "OFF"])  # "no" and "false" used to leave it on
+def test_the_off_switch_leaves_malloc_alone(fresh, monkeypatch, off):
+    monkeypatch.setenv(heap.ENV, off)
     libc = FakeLibc()
     assert heap.keep_freed_memory(libc) is False and libc.calls == []
+
+
+@pytest.mark.parametrize("on", ["1", "yes", ""])
+def test_other_values_keep_freed_memory(fresh, monkeypatch, on):
+    monkeypatch.setenv(heap.ENV, on)
+    assert heap.keep_freed_memory(FakeLibc()) is True
 
 
 def test_a_c_library_without_mallopt_or_refusing_it_is_left_as_it_is(fresh, monkeypatch):

@@ -96,6 +96,18 @@ def test_a_csv_upload_returns_an_id_and_a_bad_one_its_message(url):
     assert status == 200 and json.loads(body)["rows"] == 2
 
 
+@pytest.mark.parametrize("boundary", ["xYz", "----WebKitFormBoundary7MA4YWxk"])
+def test_a_csv_sent_as_a_multipart_form_is_refused_naming_the_raw_body(url, boundary):
+    # curl -F file=@points.csv was parsed as CSV: "row 1 has 1 column ... separate them with commas"
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\n\r\n"
+            f"0,0,a\n1,1,b\n\r\n--{boundary}--\r\n").encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    status, body = request(url, "POST", "/api/csv", form, headers)
+    assert status == 400
+    assert json.loads(body)["error"] == ("send the CSV's bytes as the request body (curl --data-binary @points.csv), "
+                                         "not as a multipart form")
+
+
 def ws_url(url):
     return url.replace("http", "ws") + "ws"
 

@@ -119,6 +119,10 @@ def test_labels_that_are_the_same_number_are_one_class(text, names, y):
     ("x,y,class\n1,2,0\n3,4,1\n", "row 1: x1 and x2 must be numbers, got 'x', 'y'; a header row must read x1,x2,label"),
     ("\n\nwidth,height,label\n1,2,0\n", "row 3: x1 and x2 must be numbers, got 'width', 'height'; a header row must read"),
     ("1,2,0\n3,inf,1\n", "row 2: x1 and x2 must be finite numbers"),
+    # a semicolon- or tab-separated file said "has 1 columns", with nothing on the separator; inf gave no fix
+    ("0;0;a\n1;1;b\n", "row 1 has 1 column; the CSV needs exactly 3: x1, x2, label; separate them with commas"),
+    ("x1\tx2\tlabel\n1\t2\t0\n", "row 1 has 1 column; the CSV needs exactly 3: x1, x2, label; separate them"),
+    ("1,2,0\n-inf,nan,1\n", "row 2: x1 and x2 must be finite numbers, got -inf, nan; give numbers or remove the row"),
     # beyond float32 (1e308 -> inf) the page got "Out of range float values are not JSON compliant"
     ("1,2,0\n1e308,4,1\n", "row 2: x1 and x2 must be from -1,000,000 to 1,000,000, got 1e308, 4; rescale"),
     ("1,-2.5e7,0\n3,4,1\n", "row 1: x1 and x2 must be from -1,000,000 to 1,000,000, got 1, -2.5e7"),

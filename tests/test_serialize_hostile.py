@@ -394,3 +394,37 @@ def test_a_linear_whose_bias_flag_is_a_string_is_refused(tmp_path):
     path = rewritten(saved(tmp_path), tmp_path / "odd.npz",
                      lambda header, arrays: header["architecture"]["layers"][0].update(bias="no"))
     refused(path, "Linear at '0' has bias='no' (it takes true or false)")
+
+
+# A fitted statistic of text or complex numbers used to load, then fail or mislead only at predict time.
+@pytest.mark.parametrize("make, name, bad, message", [
+    (lambda P: P.Standardize(per="channel"), "mean_", np.array("x"), "Standardize.mean_ holds <U1 values, but a "
+                                                                     "fitted statistic is real floating-point numbers"),
+    (lambda P: P.Standardize(per="feature"), "std_", np.ones(4, np.complex64), "Standardize.std_ holds complex64 "
+                                                                                "values"),
+    (lambda P: P.ZeroCenter(per="feature"), "mean_", np.zeros(4, bool), "ZeroCenter.mean_ holds bool values"),
+])
+def test_a_fitted_statistic_that_is_not_real_numbers_is_refused(tmp_path, make, name, bad, message):
+    from nnscratch.data import preprocess
+
+    path = tmp_path / "pre.npz"
+    nnscratch.save(small_model(), path, preprocess=make(preprocess).fit(np.random.default_rng(1).normal(size=(9, 4))))
+    nnscratch.load(path)
+
+    def retype(header, arrays):
+        arrays[f"preprocess/{name}"] = bad
+    refused(rewritten(path, tmp_path / "m.npz", retype), "preprocessing cannot be rebuilt", message)
+
+
+@pytest.mark.parametrize("std", [np.zeros(4), np.array([1.0, -2.0, 1.0, 1.0])])
+def test_a_standard_deviation_fit_cannot_give_is_refused(tmp_path, std):
+    # a zero std_ loaded and predicted on infinities; a negative one flipped a feature's sign
+    from nnscratch.data.preprocess import Standardize
+
+    path = tmp_path / "pre.npz"
+    nnscratch.save(small_model(), path, preprocess=Standardize().fit(np.random.default_rng(2).normal(size=(9, 4))))
+
+    def damage(header, arrays):
+        arrays["preprocess/std_"] = std
+    refused(rewritten(path, tmp_path / "m.npz", damage), "preprocessing cannot be rebuilt",
+            "Standardize.std_ holds zero or negative values, but fit makes every one positive")

@@ -22,7 +22,8 @@ from __future__ import annotations
 import ctypes
 import os
 
-ENV = "NNSCRATCH_KEEP_FREED_MEMORY"  # "0" leaves glibc's malloc settings alone
+ENV = "NNSCRATCH_KEEP_FREED_MEMORY"  # "0" (or false, no, off) leaves glibc's malloc settings alone
+OFF = ("0", "false", "no", "off")  # "no" and "false" used to keep freed memory all the same
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (glibc's malloc.h)
 MMAP_THRESHOLD = 32 * 2**20  # glibc's largest allowed value (HEAP_MAX_SIZE / 2 on 64-bit)
 TRIM_THRESHOLD = 128 * 2**20
@@ -34,13 +35,13 @@ def keep_freed_memory(libc=None):
     """Set glibc's mmap and trim thresholds (see the module docstring) once per process.
 
     Returns True when malloc now keeps freed memory (this call or an earlier one), False where it was
-    switched off (NNSCRATCH_KEEP_FREED_MEMORY=0), the C library has no `mallopt` (not glibc) or
+    switched off (NNSCRATCH_KEEP_FREED_MEMORY=0, false, no or off), the C library has no `mallopt` (not glibc) or
     refused the values. `libc`: the C library to use (a ctypes.CDLL; tests pass a stand-in). Never raises.
     """
     if _state["done"]:
         return _state["kept"]
     _state["done"] = True
-    if os.environ.get(ENV, "1").strip() == "0":
+    if os.environ.get(ENV, "1").strip().lower() in OFF:
         return False
     try:
         mallopt = (libc or ctypes.CDLL(None)).mallopt

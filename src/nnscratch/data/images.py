@@ -178,7 +178,8 @@ def _pillow():
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError("reading PNG/JPEG/TIFF images needs Pillow: pip install 'nnscratch[images]'; "
+        raise ImportError("reading PNG/JPEG/TIFF images needs Pillow: pip install pillow (or, in the nnscratch "
+                          "checkout, pip install -e '.[images]'); "
                           ".npy arrays need nothing") from None
     return Image
 

@@ -65,6 +65,11 @@ class Preprocessor(Transformer):
         """Load fitted arrays (from a saved model), refusing any whose shape the sample shape rules out:
         a statistic that merely broadcasts would transform every sample with the wrong numbers."""
         super()._load_arrays(arrays)
+        for name in self.arrays:  # a string or complex statistic would fail, or mislead, only at predict time
+            kind = getattr(self, name).dtype
+            if kind.kind != "f":
+                raise ValueError(f"{type(self).__name__}.{name} holds {kind} values, but a fitted statistic "
+                                 f"is real floating-point numbers")
         if not self.sample_shape_:  # files from before the sample shape was saved: nothing to check against
             return
         for name, shape in self._fitted_shapes().items():
@@ -202,6 +207,12 @@ class Standardize(_PerFeatureOrChannel):
         dtype = _out_dtype(X)
         self.mean_ = mean.astype(dtype)
         self.std_ = np.where(std > self.eps, std, 1.0).astype(dtype)
+
+    def _load_arrays(self, arrays):
+        """As Preprocessor's, and refuse a std_ that fit cannot give (zero or negative: wrong signs, inf)."""
+        super()._load_arrays(arrays)
+        if not (self.std_ > 0).all():
+            raise ValueError("Standardize.std_ holds zero or negative values, but fit makes every one positive")
 
     def _transform(self, X):
         out = np.subtract(X, self.mean_, dtype=_out_dtype(X))

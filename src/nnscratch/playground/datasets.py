@@ -145,7 +145,9 @@ def parse_csv(text, max_rows=MAX_CSV_ROWS):
             if not row or all(not cell.strip() for cell in row):
                 continue
             if len(row) != 3:
-                raise CSVError(f"row {line_no} has {len(row)} columns; the CSV needs exactly 3: x1, x2, label")
+                plural, comma = ("", "; separate them with commas") if len(row) == 1 else ("s", "")  # ';' or tabs
+                raise CSVError(f"row {line_no} has {len(row)} column{plural}; the CSV needs exactly 3: x1, x2, "
+                               f"label{comma}")
             if not rows and [c.strip().lower() for c in row] == list(CSV_COLUMNS):
                 continue  # the header: the first row that is not blank
             if len(rows) == max_rows:
@@ -157,7 +159,8 @@ def parse_csv(text, max_rows=MAX_CSV_ROWS):
                 raise CSVError(f"row {line_no}: x1 and x2 must be numbers, got {row[0].strip()!r}, "
                                f"{row[1].strip()!r}{header}") from None
             if not (np.isfinite(x1) and np.isfinite(x2)):
-                raise CSVError(f"row {line_no}: x1 and x2 must be finite numbers, got {row[0].strip()}, {row[1].strip()}")
+                raise CSVError(f"row {line_no}: x1 and x2 must be finite numbers, got {row[0].strip()}, "
+                               f"{row[1].strip()}; give numbers or remove the row")
             if max(abs(x1), abs(x2)) > MAX_CSV_MAGNITUDE:
                 raise CSVError(f"row {line_no}: x1 and x2 must be from {-MAX_CSV_MAGNITUDE:,.0f} to "
                                f"{MAX_CSV_MAGNITUDE:,.0f}, got {row[0].strip()}, {row[1].strip()}; rescale the columns")

@@ -65,7 +65,8 @@ def make_server(host="127.0.0.1", port=8000):
     try:
         import uvicorn
     except ImportError:
-        raise ImportError("the playground needs Starlette and uvicorn: pip install 'nnscratch[playground]'") from None
+        raise ImportError("the playground needs Starlette and uvicorn: pip install starlette uvicorn websockets "
+                          "(or, in the nnscratch checkout, pip install -e '.[playground]')") from None
     from .server import MAX_MESSAGE_BYTES, create_app
 
     config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", lifespan="off",

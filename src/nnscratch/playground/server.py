@@ -117,6 +117,9 @@ def create_app():
     async def upload_csv(request):
         """POST a CSV (x1, x2, label) as the body: 200 {"id", "rows", "classes"} or 400 {"error"}."""
         body = await request.body()
+        if request.headers.get("content-type", "").startswith("multipart/"):  # an HTML form or curl -F
+            return JSONResponse({"error": "send the CSV's bytes as the request body (curl --data-binary "
+                                          "@points.csv), not as a multipart form"}, 400)
         try:
             text = body.decode("utf-8-sig")
             X, y, labels = parse_csv(text, MAX_CSV_ROWS)

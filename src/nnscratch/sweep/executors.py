@@ -61,7 +61,8 @@ def dask_executor(scheduler):
     try:
         from distributed import Client
     except ImportError:
-        raise ImportError("--scheduler needs dask.distributed: pip install 'nnscratch[dask]'") from None
+        raise ImportError("--scheduler needs dask.distributed: pip install 'dask[distributed]' "
+                          "(or, in the nnscratch checkout, pip install -e '.[dask]')") from None
     try:
         client = Client(scheduler, timeout="10s")
     except OSError as error:
