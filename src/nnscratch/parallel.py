@@ -7,9 +7,10 @@ machine idled between two-core products (measured: 0.86x PyTorch at two threads,
 NumPy releases the GIL inside ufuncs, reductions, copies and BLAS calls on large arrays, so two
 Python threads, each given its own block of channels, run on two cores at once. In the batch-last
 layout (functional.conv) a block of channels is one contiguous slab of memory, so each thread
-streams through memory of its own. Every layer that uses this is per-channel maths (batch norm's statistics, pooling's
-windows, a conv's input channels or output columns), so each block computes exactly what the whole
-array would, and the layer's code reads as its maths applied to `x[:, block]`.
+streams through memory of its own. Every layer that uses this is per-channel maths (batch norm's
+statistics, pooling's windows, a conv's input channels or output columns), so each block computes
+exactly what the whole array would, and the layer's code reads as its maths applied to
+`x[:, block]`.
 
 Why one BLAS thread: OpenBLAS's own worker threads spin for about 0.1 s after each multi-threaded
 product, fighting every other thread for the cores. A split lends the thread count to these threads
