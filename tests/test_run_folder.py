@@ -30,7 +30,8 @@ def child(data_dir, argv, *own, wait=True, env=None, preexec_fn=None):
     command = [sys.executable, str(HELPER), str(data_dir), *own, "--", *argv]
     env = {**os.environ, "PYTHONPATH": str(Path(runs.__file__).parents[2]), "HOME": str(data_dir), **(env or {})}
     if not wait:
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                preexec_fn=preexec_fn)
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, preexec_fn=preexec_fn)
 
 
