@@ -120,6 +120,8 @@ def test_evaluate_predict_and_report_verbs(trained_run, fashion_env, tmp_path, c
     (["train", "--augment", "rotate"], "unknown augmentation 'rotate'; choose from flip, crop, scale, jitter"),
     (["train", "--augment", "flip:2"], "unknown augmentation 'flip:2'"),
     (["train", "--init", "uniform"], "unknown init 'uniform'"),
+    (["train", "--label-smoothing", "1.5"], "argument --label-smoothing: it must be a number in [0, 1]"),
+    (["train", "--label-smoothing", "-0.1"], "argument --label-smoothing: it must be a number in [0, 1]"),
     (["predict", "model.npz"], "the following arguments are required: IMAGE"),
 ])
 def test_usage_errors_exit_2_with_one_clear_line(argv, message, capsys):
@@ -244,3 +246,18 @@ def test_evaluate_on_a_dataset_of_another_sample_shape_names_the_option(fashion_
     assert (f"--dataset fashion-mnist: its samples have shape (28, 28), but this model takes {tuple(sample_shape)} "
             f"(it was trained on {trained_on})") in err
     assert "Standardize" not in err and "matmul" not in err and "Traceback" not in err
+
+
+def test_label_smoothing_trains_with_the_smoothed_loss_and_is_saved(fashion_env, tmp_path, monkeypatch):
+    from nnscratch.runs import run as run_module
+
+    losses = []
+    real_fit = run_module.fit
+    monkeypatch.setattr(run_module, "fit", lambda model, loss, *a, **k: losses.append(loss) or real_fit(model, loss,
+                                                                                                        *a, **k))
+    out = tmp_path / "smoothed"
+    assert main(["train", "--model", "mlp:16", "--epochs", "1", "--label-smoothing", "0.2", "--out", str(out),
+                 "--offline", "--quiet"]) == 0
+    assert json.loads((out / "config.json").read_text())["label_smoothing"] == 0.2
+    assert [loss.label_smoothing for loss in losses] == [0.2]
+

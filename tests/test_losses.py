@@ -105,6 +105,62 @@ def test_loss_modules_equal_their_functions(rng):
     assert nn.L1Loss()(z, t).item() == F.l1_loss(z, t).item()
 
 
+# ----- label smoothing -------------------------------------------------------------------------
+def test_label_smoothing_matches_the_hand_computed_mixture():
+    # logits (0, ln 3) for class 1: p = (1/4, 3/4); eps 0.2 over 2 classes: q = (0.1, 0.9)
+    z = Tensor(np.array([[0.0, math.log(3.0)]]), requires_grad=True)
+    loss = F.cross_entropy(z, np.array([1]), label_smoothing=0.2)
+    np.testing.assert_allclose(loss.item(), -(0.1 * math.log(0.25) + 0.9 * math.log(0.75)), rtol=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(z.grad, [[0.25 - 0.1, 0.75 - 0.9]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("eps", [0.1, 1.0])
+def test_label_smoothing_passes_gradient_check(rng, reduction, eps):
+    y = np.array([1, 0, 3, 3, 2])
+    probs = rng.dirichlet(np.ones(4), 5)
+    assert gradcheck(lambda z: F.cross_entropy(z, y, reduction, label_smoothing=eps), param(rng, 5, 4))
+    assert gradcheck(lambda z, q: F.cross_entropy(z, q, reduction, label_smoothing=eps),
+                     param(rng, 5, 4), Tensor(probs, requires_grad=True))
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-6), (np.float64, 1e-12)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("soft", [False, True], ids=["indices", "probabilities"])
+def test_label_smoothing_matches_pytorch(rng, dtype, rtol, reduction, soft):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((7, 5)).astype(dtype) * 3
+    targets = rng.dirichlet(np.ones(5), 7).astype(dtype) if soft else rng.integers(0, 5, 7)
+    z, t = Tensor(x, requires_grad=True), Tensor(targets, requires_grad=soft)
+    ours = nn.CrossEntropyLoss(reduction, label_smoothing=0.3)(z, t)
+    tz, tt = torch.tensor(x, requires_grad=True), torch.tensor(targets, requires_grad=soft)
+    theirs = torch.nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.3)(tz, tt)
+    upstream = rng.standard_normal(ours.shape).astype(dtype)
+    ours.backward(upstream)
+    theirs.backward(torch.from_numpy(upstream))
+    assert ours.dtype == dtype
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=rtol, atol=rtol)
+    if soft:
+        np.testing.assert_allclose(t.grad, tt.grad.numpy(), rtol=rtol, atol=rtol)
+
+
+def test_no_label_smoothing_is_plain_cross_entropy(rng):
+    z, y = Tensor(rng.standard_normal((6, 3))), rng.integers(0, 3, 6)
+    assert nn.CrossEntropyLoss(label_smoothing=0.0)(z, y).item() == F.cross_entropy(z, y).item()
+    assert "label_smoothing" not in repr(nn.CrossEntropyLoss())
+    assert "label_smoothing=0.1" in repr(nn.CrossEntropyLoss(label_smoothing=0.1))
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), "0.1x", None])
+def test_label_smoothing_outside_0_1_is_refused_naming_the_value(bad):
+    with pytest.raises(ValueError, match=r"label_smoothing=.* must be a number in \[0, 1\]"):
+        nn.CrossEntropyLoss(label_smoothing=bad)
+    with pytest.raises(ValueError, match=r"label_smoothing=.* must be a number in \[0, 1\]"):
+        F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1]), label_smoothing=bad)
+
+
 # ----- bad input -------------------------------------------------------------------------------
 def test_mismatched_batch_sizes_name_both_shapes():
     z = Tensor(np.zeros((4, 3)))

@@ -13,7 +13,8 @@ from nnscratch.runs import ConfigError, RunConfig
 
 BAD_VALUES = {
     "dataset": "imagenet", "model": "rnn:3", "activation": "swish", "init": "uniform", "dropout": 1.0,
-    "optimizer": "lbfgs", "lr": 0.0, "momentum": -0.1, "weight_decay": float("inf"), "schedule": "linear",
+    "optimizer": "lbfgs", "lr": 0.0, "momentum": -0.1, "weight_decay": float("inf"), "label_smoothing": 1.5,
+    "schedule": "linear",
     "epochs": 0, "batch_size": 2.5, "preprocess": "pca:x", "features": "sift", "augment": "rotate",
     "val_fraction": 1.0, "early_stopping": -1, "seed": -3,
 }

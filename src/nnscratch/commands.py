@@ -83,6 +83,8 @@ def add_train_arguments(train):
     add("--lr", type=number, help=f"learning rate (default {d.lr}; {LINEAR_LR} for --model linear)")
     add("--momentum", type=number, help=f"SGD momentum, in [0, 1) (default {d.momentum})")
     add("--weight-decay", type=number, help=f"(default {d.weight_decay})")
+    add("--label-smoothing", type=number, help="train towards (1 - e)*onehot + e/classes instead of the one-hot "
+                                               f"label, e in [0, 1] (default {d.label_smoothing}; 0.1 is usual)")
     add("--schedule", choices=list(optim.schedule.PRESETS), help=f"(default {d.schedule})")
     add("--epochs", type=integer, help=f"(default {d.epochs}; with --resume: train the run up to this many)")
     add("--batch-size", type=integer, help=f"(default {d.batch_size})")

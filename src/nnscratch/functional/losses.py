@@ -65,19 +65,25 @@ class CrossEntropyFunction(Function):
     """Mean of -log softmax(logits)[target] over the batch, softmax and log fused.
 
     Backward is the closed form (softmax(logits) - onehot(target)) / N: the stable
-    log-sum-exp forward and this gradient never divide by a probability.
+    log-sum-exp forward and this gradient never divide by a probability. With label
+    smoothing ε the one-hot row becomes q = (1 − ε)·onehot + ε/C, so the loss is
+    (1 − ε)·(−log p[target]) + ε·mean over classes of (−log p) and the gradient (p − q) / N.
     """
 
     name = "cross_entropy"
     rule = "softmax and cross-entropy fused: the gradient of the logits is (p - onehot(target)) / N"
 
-    def forward(self, logits, targets, *, reduction):
+    def forward(self, logits, targets, *, reduction, label_smoothing):
         shifted, p, log_total = softmax_parts(logits, axis=1)
         rows = np.arange(len(logits))
         if targets.dtype.kind != "f":  # class indices
-            losses = log_total[:, 0] - shifted[rows, targets]  # -log p[target] = log sum exp - shifted
+            eps = logits.dtype.type(label_smoothing)
+            # -log p[c] = log sum exp - shifted[c]; smoothing mixes in the mean over all classes
+            losses = log_total[:, 0] - (1 - eps) * shifted[rows, targets]
+            if label_smoothing:
+                losses -= eps * shifted.mean(axis=1)
             self.save(p, targets)
-        else:  # probability rows
+        else:  # probability rows (already smoothed by cross_entropy)
             logp = shifted - log_total
             losses = -(targets * logp).sum(axis=1)
             self.save(p, targets, logp)
@@ -89,8 +95,9 @@ class CrossEntropyFunction(Function):
         d_logits = d_targets = None
         if self.needs_grad[0]:
             if targets.dtype.kind != "f":
-                d_logits = p.copy()
-                d_logits[np.arange(len(p)), targets] -= 1
+                eps = p.dtype.type(self.constants["label_smoothing"])
+                d_logits = p - eps / p.shape[1] if eps else p.copy()
+                d_logits[np.arange(len(p)), targets] -= 1 - eps
             else:
                 d_logits = p * targets.sum(axis=1, keepdims=True) - targets
             d_logits *= scale
@@ -99,13 +106,32 @@ class CrossEntropyFunction(Function):
         return d_logits, d_targets
 
 
-def cross_entropy(logits, targets, reduction="mean"):
+def cross_entropy(logits, targets, reduction="mean", *, label_smoothing=0.0):
     """Softmax cross-entropy from raw scores `logits: (N, C)`.
 
     `targets` are class indices `(N,)` (integers in 0..C-1) or probability rows `(N, C)`.
+    `label_smoothing` ε in [0, 1] trains towards (1 − ε)·target + ε/C instead of the target itself
+    (Szegedy et al., 2016, "Rethinking the Inception Architecture", section 7; the same loss as
+    PyTorch's `cross_entropy(..., label_smoothing=ε)`). Raises ValueError for ε outside [0, 1].
     """
     logits, targets = _classification_inputs("cross_entropy", logits, targets, allow_probabilities=True)
-    return CrossEntropyFunction.apply(logits, targets, reduction=_checked(reduction))
+    label_smoothing = checked_label_smoothing(label_smoothing)
+    if label_smoothing and targets.dtype.kind == "f":
+        targets = targets * (1 - label_smoothing) + label_smoothing / logits.shape[1]
+    return CrossEntropyFunction.apply(logits, targets, reduction=_checked(reduction),
+                                      label_smoothing=label_smoothing)
+
+
+def checked_label_smoothing(label_smoothing):
+    """`label_smoothing` as a float in [0, 1]; raises ValueError naming the value otherwise."""
+    try:
+        value = float(label_smoothing)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
+        raise ValueError(f"label_smoothing={label_smoothing!r} must be a number in [0, 1] "
+                         f"(0 is plain cross-entropy; 0.1 is the usual choice)")
+    return value
 
 
 class BinaryCrossEntropyWithLogitsFunction(Function):

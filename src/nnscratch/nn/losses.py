@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import functional as F
-from ..functional.losses import REDUCTIONS
+from ..functional.losses import REDUCTIONS, checked_label_smoothing
 from .module import Module
 
 
@@ -32,10 +32,22 @@ class L1Loss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy from logits; targets are class indices or probability rows."""
+    """Softmax cross-entropy from logits `(N, C)`; targets are class indices `(N,)` or probability rows.
+
+    `label_smoothing` ε in [0, 1] trains towards (1 − ε)·target + ε/C, as PyTorch's argument of the
+    same name (Szegedy et al., 2016); raises ValueError outside [0, 1].
+    """
+
+    def __init__(self, reduction="mean", *, label_smoothing=0.0):
+        super().__init__(reduction)
+        self.label_smoothing = checked_label_smoothing(label_smoothing)
 
     def forward(self, logits, targets):
-        return F.cross_entropy(logits, targets, self.reduction)
+        return F.cross_entropy(logits, targets, self.reduction, label_smoothing=self.label_smoothing)
+
+    def extra_repr(self):
+        smoothing = f", label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        return super().extra_repr() + smoothing
 
 
 class BCEWithLogitsLoss(_Loss):

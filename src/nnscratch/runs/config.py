@@ -144,6 +144,7 @@ class RunConfig:
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 0.0
+    label_smoothing: float = 0.0
     schedule: str = "warmup-step"
     epochs: int = 10
     batch_size: int = 128
@@ -278,6 +279,7 @@ CHECKS = {
     "lr": _range_check(False, lambda v: v > 0, "a positive number"),
     "momentum": _range_check(False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "weight_decay": _range_check(False, lambda v: v >= 0, "a number >= 0"),
+    "label_smoothing": _range_check(False, lambda v: 0 <= v <= 1, "a number in [0, 1] (0.1 is usual)"),
     "schedule": _raises(_schedule),
     "epochs": _range_check(True, lambda v: v >= 1, "a positive integer"),
     "batch_size": _range_check(True, lambda v: v >= 1, "a positive integer"),

@@ -190,7 +190,8 @@ def make_optimizer(config, model):
 def train_model(config, model, prepared, out_dir, *, resume=False, progress=None, callbacks=()):
     """`train.fit` with the run's settings, checkpointing into out_dir; returns the History."""
     with _stage(out_dir, "training", saved=f"the checkpoint {out_dir / CHECKPOINT_NAME}, at the last finished step"):
-        return fit(model, nn.CrossEntropyLoss(), make_optimizer(config, model), prepared.train, val=prepared.val,
+        loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        return fit(model, loss, make_optimizer(config, model), prepared.train, val=prepared.val,
                    epochs=config.epochs, batch_size=config.batch_size, schedule=config.schedule,
                    augment=prepared.augment, seed=config.seed, out_dir=out_dir, resume=resume,
                    early_stopping=config.early_stopping or None, progress=progress, callbacks=callbacks)
