@@ -33,7 +33,7 @@ def request(url, method, path, body=None, headers=None):
     host, port = url.split("//")[1].strip("/").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
+        conn.putrequest(method, path, skip_accept_encoding=True, skip_host="Host" in (headers or {}))
         for k, v in (headers or {}).items():
             conn.putheader(k, v)
         if body is not None and "Transfer-Encoding" not in (headers or {}):
@@ -254,6 +254,48 @@ def test_a_websocket_from_another_origin_is_refused(url):
     with pytest.raises(Exception):
         with connect(ws_url(url), origin="http://evil.example") as ws:
             ws.recv(timeout=5)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}",
+                                  "[::1", "", "localhost.:{port}x"])
+def test_a_request_for_another_host_name_is_refused_dns_rebinding(url, host):
+    # a page at evil.example whose name was re-pointed at 127.0.0.1 got the playground: 200
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    status, body = request(url, "GET", "/api/settings", headers={"Host": host.format(port=port)})
+    assert status == 421
+    assert f"open http://127.0.0.1:{port}/, or start it with --host" in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST:{port}", "[::1]:{port}",
+                                  "localhost"])
+def test_this_machines_names_are_served(url, host):
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    status, body = request(url, "GET", "/api/settings", headers={"Host": host.format(port=port)})
+    assert status == 200 and json.loads(body)
+
+
+def test_a_websocket_for_another_host_name_is_refused(url):
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+
+    def connect_as(name):  # the URL's name goes into the Host header; the socket goes to 127.0.0.1
+        return connect(f"ws://{name}:{port}/ws", sock=socket.create_connection(("127.0.0.1", port)))
+
+    with pytest.raises(Exception):
+        with connect_as("rebound.example") as ws:
+            ws.recv(timeout=5)
+    with connect_as("localhost") as ws:
+        ws.send(json.dumps({"cmd": "config", "settings": {}}))
+        assert receive(ws, "data")
+
+
+def test_a_server_for_other_machines_answers_any_name():
+    with socket.socket() as probe:
+        probe.bind(("0.0.0.0", 0))
+        port = probe.getsockname()[1]
+    with launch.running("0.0.0.0", port) as address:
+        status, _ = request(address.replace("0.0.0.0", "127.0.0.1"), "GET", "/api/settings",
+                            headers={"Host": f"my-laptop.lan:{port}"})
+    assert status == 200
 
 
 def test_the_cli_verb_parses_its_options():

@@ -69,7 +69,9 @@ def make_server(host="127.0.0.1", port=8000):
                           "(or, in the nnscratch checkout, pip install -e '.[playground]')") from None
     from .server import MAX_MESSAGE_BYTES, create_app
 
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", lifespan="off",
+    # on this machine only, answer only this machine's names (DNS rebinding); --host elsewhere serves any name
+    app = create_app(allowed_hosts=LOCAL_HOSTS if host in LOCAL_HOSTS else None)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
                             ws="auto", ws_max_size=MAX_MESSAGE_BYTES * 4, timeout_graceful_shutdown=2)
     return uvicorn.Server(config)
 

@@ -9,7 +9,9 @@ answers "config" with {"type": "data", ...} (the points) and a frame; while play
 Safety: every HTTP body is capped (MAX_BODY_BYTES, MAX_CSV_BYTES for /api/csv), every WebSocket
 message too (MAX_MESSAGE_BYTES); static files come from a fixed list read out of the package (a
 name not on it is a 404, so no path can climb out); WebSocket connections from another origin
-are refused.
+are refused. Served on this machine only (the default), it answers only requests addressed to
+127.0.0.1, localhost or [::1]: a web page whose own name was re-pointed at 127.0.0.1 (DNS
+rebinding) gets 421, not the playground.
 """
 
 from __future__ import annotations
@@ -90,6 +92,35 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class HostAllowList:
+    """ASGI middleware: a request whose Host header names none of `hosts` gets 421 (a WebSocket is
+    closed before it opens). Guards a server on 127.0.0.1 against DNS rebinding, where another web
+    site's name is re-pointed at this machine and its page would then talk to the playground."""
+
+    def __init__(self, app, hosts):
+        self.app, self.hosts = app, frozenset(hosts)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        try:
+            name = urlsplit("//" + header).hostname
+        except ValueError:  # "[::1" and the like
+            name = None
+        if name in self.hosts:
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1008})
+        port = scope["server"][1] if scope.get("server") else 8000
+        body = json.dumps({"error": f"this playground answers only at {', '.join(sorted(self.hosts))} (the "
+                                    f"request named {header!r}); open http://127.0.0.1:{port}/, or start it "
+                                    f"with --host to serve other machines"}).encode()
+        await send({"type": "http.response.start", "status": 421,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
 async def _too_large(limit, send):
     body = json.dumps({"error": f"the request is larger than {limit:,} bytes; send less"}).encode()
     await send({"type": "http.response.start", "status": 413,
@@ -97,8 +128,9 @@ async def _too_large(limit, send):
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app():
-    """The Starlette application (wrapped in the body-size limit)."""
+def create_app(allowed_hosts=None):
+    """The Starlette application, wrapped in the body-size limit and, when `allowed_hosts` (host
+    names such as ("127.0.0.1", "localhost", "::1")) is given, in HostAllowList."""
     files = static_files()
     uploads = OrderedDict()
 
@@ -146,7 +178,8 @@ def create_app():
         Route("/static/{name:path}", static),
         Route("/api/csv", upload_csv, methods=["POST"]), WebSocketRoute("/ws", websocket),
     ])
-    return BodyLimit(app, {"/api/csv": MAX_CSV_BYTES}, MAX_BODY_BYTES)
+    app = BodyLimit(app, {"/api/csv": MAX_CSV_BYTES}, MAX_BODY_BYTES)
+    return HostAllowList(app, allowed_hosts) if allowed_hosts else app
 
 
 def _static_response(files, name):
