@@ -161,6 +161,24 @@ def test_label_smoothing_outside_0_1_is_refused_naming_the_value(bad):
         F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1]), label_smoothing=bad)
 
 
+@pytest.mark.parametrize("bad", ["0.1", b"0.1", True, np.bool_(True)])
+def test_label_smoothing_given_as_text_or_a_bool_is_refused_not_converted(bad):
+    # "0.1" became 0.1 and True became 1.0: a uniform target, a model that learns nothing
+    with pytest.raises(ValueError, match=r"label_smoothing=.* must be a number in \[0, 1\]"):
+        nn.CrossEntropyLoss(label_smoothing=bad)
+    with pytest.raises(ValueError, match=r"label_smoothing=.* must be a number in \[0, 1\]"):
+        F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1]), label_smoothing=bad)
+
+
+@pytest.mark.parametrize("good", [np.float32(0.25), np.int64(0), -0.0, 1e-300, np.array(0.25)])
+def test_label_smoothing_takes_numpy_numbers_as_pytorch_takes_floats(good):
+    torch = pytest.importorskip("torch")
+    x, y = np.random.default_rng(3).standard_normal((4, 3)), np.array([0, 2, 1, 2])
+    ours = F.cross_entropy(Tensor(x), y, label_smoothing=good).item()
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(y), label_smoothing=float(good)).item()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 # ----- bad input -------------------------------------------------------------------------------
 def test_mismatched_batch_sizes_name_both_shapes():
     z = Tensor(np.zeros((4, 3)))

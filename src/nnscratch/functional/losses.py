@@ -123,11 +123,11 @@ def cross_entropy(logits, targets, reduction="mean", *, label_smoothing=0.0):
 
 
 def checked_label_smoothing(label_smoothing):
-    """`label_smoothing` as a float in [0, 1]; raises ValueError naming the value otherwise."""
-    try:
-        value = float(label_smoothing)
-    except (TypeError, ValueError):
-        value = math.nan
+    """`label_smoothing` (a Python or NumPy number) as a float in [0, 1]; raises ValueError naming
+    the value otherwise, text and booleans included ("0.1" is not converted; True would mean ε = 1,
+    a uniform target)."""
+    number = np.asarray(label_smoothing)
+    value = float(number) if number.ndim == 0 and number.dtype.kind in "iuf" else math.nan
     if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
         raise ValueError(f"label_smoothing={label_smoothing!r} must be a number in [0, 1] "
                          f"(0 is plain cross-entropy; 0.1 is the usual choice)")
