@@ -266,6 +266,23 @@ def test_a_request_for_another_host_name_is_refused_dns_rebinding(url, host):
     assert f"open http://127.0.0.1:{port}/, or start it with --host" in json.loads(body)["error"]
 
 
+@pytest.mark.parametrize("host", ["evil.example@127.0.0.1", "127.0.0.1/evil", "127.0.0.1?x", "localhost#x",
+                                  "localhost:abc", "localhost:99999999", "127.0.0.1:80:80", "[::1]x",
+                                  "user:pw@localhost:{port}"])
+def test_a_host_header_that_is_not_a_name_and_port_is_refused(url, host):
+    # urlsplit read "evil.example@127.0.0.1" as 127.0.0.1 and ignored a path, a query or a bad port: 200
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    status, body = request(url, "GET", "/api/settings", headers={"Host": host.format(port=port)})
+    assert status == 421 and "open http://127.0.0.1:" in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("header, name", [("LocalHost:8000", "localhost"), ("[::1]:80", "::1"), ("127.0.0.1", "127.0.0.1"),
+                                          ("localhost:", "localhost"), ("[::1]", "::1"), ("a@localhost", None),
+                                          ("localhost:65536", None), ("localhost/x", None), ("[::1", None), ("", "")])
+def test_host_name_reads_only_a_name_and_an_optional_port(header, name):
+    assert server.host_name(header) == name
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST:{port}", "[::1]:{port}",
                                   "localhost"])
 def test_this_machines_names_are_served(url, host):
@@ -286,6 +303,16 @@ def test_a_websocket_for_another_host_name_is_refused(url):
     with connect_as("localhost") as ws:
         ws.send(json.dumps({"cmd": "config", "settings": {}}))
         assert receive(ws, "data")
+
+
+@pytest.mark.parametrize("host", ["rebound.example@127.0.0.1", "127.0.0.1/x"])
+def test_a_websocket_upgrade_with_a_malformed_host_is_refused(url, host):
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        status_line = sock.recv(4096).split(b"\r\n")[0]
+    assert status_line == b"HTTP/1.1 403 Forbidden"  # a WebSocket closed before it opens; 101 would be open
 
 
 def test_a_server_for_other_machines_answers_any_name():

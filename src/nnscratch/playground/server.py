@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -92,6 +93,23 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+# RFC 9110 section 7.2: Host = uri-host [ ":" port ], uri-host from RFC 3986 section 3.2.2 (an IP
+# literal in brackets or a name); no userinfo, path, query or fragment
+HOST_HEADER = re.compile(r"(?P<name>\[[0-9A-Za-z:.]*\]|[^\[\]:@/?#\s]*)(?::(?P<port>[0-9]{0,5}))?")
+
+
+def host_name(header):
+    """The lower-cased host name a Host header names ("LocalHost:8000" -> "localhost", "[::1]:80" ->
+    "::1"), or None when the header is not a name and an optional port 0..65535 (RFC 9110 section 7.2):
+    "evil.example@127.0.0.1", "127.0.0.1/x" or "localhost:abc" name no host here, so none of them can
+    pass for this machine."""
+    match = HOST_HEADER.fullmatch(header)
+    if match is None or (match["port"] and int(match["port"]) > 65535):
+        return None
+    name = match["name"].lower()
+    return name[1:-1] if name.startswith("[") else name
+
+
 class HostAllowList:
     """ASGI middleware: a request whose Host header names none of `hosts` gets 421 (a WebSocket is
     closed before it opens). Guards a server on 127.0.0.1 against DNS rebinding, where another web
@@ -104,11 +122,7 @@ class HostAllowList:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
-        try:
-            name = urlsplit("//" + header).hostname
-        except ValueError:  # "[::1" and the like
-            name = None
-        if name in self.hosts:
+        if host_name(header) in self.hosts:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             return await send({"type": "websocket.close", "code": 1008})
