@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -313,6 +314,46 @@ def test_a_websocket_upgrade_with_a_malformed_host_is_refused(url, host):
                      f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
         status_line = sock.recv(4096).split(b"\r\n")[0]
     assert status_line == b"HTTP/1.1 403 Forbidden"  # a WebSocket closed before it opens; 101 would be open
+
+
+@pytest.mark.parametrize("host", ["LOCALHOST", "127.0.0.2", "::1"])
+def test_a_server_on_any_loopback_name_answers_only_this_machines_names(host):
+    # --host LOCALHOST or 127.0.0.2 (loopback, this machine only) served every name: open to DNS rebinding;
+    # and running("::1") could not start (an IPv4 probe socket) nor give a usable URL (http://::1:PORT/)
+    with launch.running(host) as address:
+        parts = urlsplit(address)
+        answers, bodies = {}, {}
+        for name in ("evil.example", parts.netloc, f"localhost:{parts.port}"):
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            try:
+                conn.request("GET", "/api/settings", headers={"Host": name})
+                response = conn.getresponse()
+                answers[name], bodies[name] = response.status, response.read()
+            finally:
+                conn.close()
+    assert answers == {"evil.example": 421, parts.netloc: 200, f"localhost:{parts.port}": 200}
+    # the refusal names an address this server answers at (for ::1 it said http://127.0.0.1:PORT/)
+    bound = address if host != "LOCALHOST" else f"http://127.0.0.1:{parts.port}/"
+    assert f"open {bound}, or start it with --host" in json.loads(bodies["evil.example"])["error"]
+
+
+@pytest.mark.parametrize("host, allowed", [
+    ("127.0.0.1", ("127.0.0.1", "localhost", "::1")), ("LocalHost", ("127.0.0.1", "localhost", "::1")),
+    ("127.0.0.2", ("127.0.0.1", "localhost", "::1", "127.0.0.2")), ("0.0.0.0", None), ("::", None),
+    ("192.168.1.5", None), ("my-laptop.lan", None)])
+def test_allowed_hosts_follow_whether_the_address_is_this_machine_only(host, allowed):
+    assert launch.allowed_hosts(host) == allowed
+
+
+def test_a_loopback_host_other_than_127_0_0_1_prints_no_network_warning():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.2", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        lines = []
+        with pytest.raises(OSError, match="pick another with --port"):
+            launch.serve("127.0.0.2", port, open_browser=False, echo=lines.append)
+    assert lines == []  # it warned "--host 127.0.0.2 lets other machines on the network open the playground"
 
 
 def test_a_server_for_other_machines_answers_any_name():

@@ -4,12 +4,37 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import socket
 import threading
 import time
 import webbrowser
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def is_this_machine_only(host):
+    """True when a server bound to `host` (a --host value) is reachable from this machine only:
+    localhost in any letter case, or a loopback address (127.0.0.0/8, ::1)."""
+    name = host.lower().rstrip(".")
+    try:
+        return name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:  # a name other than localhost
+        return False
+
+
+def allowed_hosts(host):
+    """The Host names a server bound to `host` answers: this machine's names (LOCAL_HOSTS and `host`
+    itself, lower-cased) when only this machine can reach it, which keeps out a web page whose name
+    was re-pointed at it (DNS rebinding); None (any name) when other machines can."""
+    if not is_this_machine_only(host):
+        return None
+    return LOCAL_HOSTS if host.lower() in LOCAL_HOSTS else LOCAL_HOSTS + (host.lower(),)
+
+
+def page_url(host, port):
+    """The playground's address for a browser: http://HOST:PORT/, an IPv6 address in brackets."""
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
 
 
 def add_playground_arguments(parser):
@@ -40,14 +65,17 @@ def _host(text):
     return text.strip()
 
 
+def _family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 PORT_ERRORS = (errno.EADDRINUSE, errno.EACCES)  # the port is taken, or needs root: the fix is --port
 
 
 def check_port_free(host, port):
     """Raise OSError naming the option to change (--port when the port is taken or privileged, --host
     when the address is not one of this machine's or not an address at all) when `host:port` cannot be bound."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
@@ -69,8 +97,7 @@ def make_server(host="127.0.0.1", port=8000):
                           "(or, in the nnscratch checkout, pip install -e '.[playground]')") from None
     from .server import MAX_MESSAGE_BYTES, create_app
 
-    # on this machine only, answer only this machine's names (DNS rebinding); --host elsewhere serves any name
-    app = create_app(allowed_hosts=LOCAL_HOSTS if host in LOCAL_HOSTS else None)
+    app = create_app(allowed_hosts=allowed_hosts(host))
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
                             ws="auto", ws_max_size=MAX_MESSAGE_BYTES * 4, timeout_graceful_shutdown=2)
     return uvicorn.Server(config)
@@ -78,12 +105,12 @@ def make_server(host="127.0.0.1", port=8000):
 
 def serve(host="127.0.0.1", port=8000, open_browser=True, echo=print):
     """Serve the playground until Ctrl-C (uvicorn stops cleanly on SIGINT/SIGTERM)."""
-    if host not in LOCAL_HOSTS:
+    if not is_this_machine_only(host):
         echo(f"warning: --host {host} lets other machines on the network open the playground and use this "
              f"computer's CPU; use the default 127.0.0.1 unless you mean that")
     check_port_free(host, port)
     server = make_server(host, port)
-    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    url = page_url(host, port)
     echo(f"nnscratch playground at {url} (Ctrl-C stops it)")
     if open_browser:
         threading.Timer(0.8, webbrowser.open, (url,)).start()
@@ -99,7 +126,7 @@ def running(host="127.0.0.1", port=0):
     """Serve in a background thread for the duration of a `with` block; yields the page's URL.
     port=0 picks a free port. Used by the tests and benchmarks/playground.py."""
     if port == 0:
-        with socket.socket() as probe:
+        with socket.socket(_family(host)) as probe:
             probe.bind((host, 0))
             port = probe.getsockname()[1]
     server = make_server(host, port)
@@ -111,7 +138,7 @@ def running(host="127.0.0.1", port=0):
             raise RuntimeError(f"the playground server did not start on {host}:{port}")
         time.sleep(0.02)
     try:
-        yield f"http://{host}:{port}/"
+        yield page_url(host, port)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -9,9 +9,9 @@ answers "config" with {"type": "data", ...} (the points) and a frame; while play
 Safety: every HTTP body is capped (MAX_BODY_BYTES, MAX_CSV_BYTES for /api/csv), every WebSocket
 message too (MAX_MESSAGE_BYTES); static files come from a fixed list read out of the package (a
 name not on it is a 404, so no path can climb out); WebSocket connections from another origin
-are refused. Served on this machine only (the default), it answers only requests addressed to
-127.0.0.1, localhost or [::1]: a web page whose own name was re-pointed at 127.0.0.1 (DNS
-rebinding) gets 421, not the playground.
+are refused. Served on this machine only (the default; launch.allowed_hosts), it answers only
+requests addressed to 127.0.0.1, localhost, [::1] or its own address: a web page whose own name
+was re-pointed at 127.0.0.1 (DNS rebinding) gets 421, not the playground.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .datasets import MAX_CSV_ROWS, CSVError, parse_csv
+from .launch import page_url
 from .session import Session
 from .settings import Settings, schema
 
@@ -126,9 +127,9 @@ class HostAllowList:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             return await send({"type": "websocket.close", "code": 1008})
-        port = scope["server"][1] if scope.get("server") else 8000
+        home = page_url(*scope["server"]) if scope.get("server") else page_url("127.0.0.1", 8000)
         body = json.dumps({"error": f"this playground answers only at {', '.join(sorted(self.hosts))} (the "
-                                    f"request named {header!r}); open http://127.0.0.1:{port}/, or start it "
+                                    f"request named {header!r}); open {home}, or start it "
                                     f"with --host to serve other machines"}).encode()
         await send({"type": "http.response.start", "status": 421,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
