@@ -260,4 +260,3 @@ def test_label_smoothing_trains_with_the_smoothed_loss_and_is_saved(fashion_env,
                  "--offline", "--quiet"]) == 0
     assert json.loads((out / "config.json").read_text())["label_smoothing"] == 0.2
     assert [loss.label_smoothing for loss in losses] == [0.2]
-

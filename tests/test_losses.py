@@ -153,6 +153,15 @@ def test_no_label_smoothing_is_plain_cross_entropy(rng):
     assert "label_smoothing=0.1" in repr(nn.CrossEntropyLoss(label_smoothing=0.1))
 
 
+def test_the_gate_rule_a_learner_reads_names_the_smoothed_target():
+    # it said "(p - onehot(target)) / N", which the gradient of a smoothed loss is not
+    z = Tensor(np.zeros((2, 4)), requires_grad=True)
+    loss = F.cross_entropy(z, np.array([0, 3]), label_smoothing=0.2)
+    assert "(1 - ε)·onehot + ε/C" in loss._ctx.rule
+    loss.backward()  # the rule's numbers: p = 1/4 each, q = 0.8 + 0.05 or 0.05, over N = 2
+    np.testing.assert_allclose(z.grad[0], [(0.25 - 0.85) / 2, (0.25 - 0.05) / 2, (0.25 - 0.05) / 2, (0.25 - 0.05) / 2])
+
+
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), "0.1x", None])
 def test_label_smoothing_outside_0_1_is_refused_naming_the_value(bad):
     with pytest.raises(ValueError, match=r"label_smoothing=.* must be a number in \[0, 1\]"):

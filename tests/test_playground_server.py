@@ -277,9 +277,10 @@ def test_a_host_header_that_is_not_a_name_and_port_is_refused(url, host):
     assert status == 421 and "open http://127.0.0.1:" in json.loads(body)["error"]
 
 
-@pytest.mark.parametrize("header, name", [("LocalHost:8000", "localhost"), ("[::1]:80", "::1"), ("127.0.0.1", "127.0.0.1"),
-                                          ("localhost:", "localhost"), ("[::1]", "::1"), ("a@localhost", None),
-                                          ("localhost:65536", None), ("localhost/x", None), ("[::1", None), ("", "")])
+@pytest.mark.parametrize("header, name", [
+    ("LocalHost:8000", "localhost"), ("[::1]:80", "::1"), ("127.0.0.1", "127.0.0.1"), ("localhost:", "localhost"),
+    ("[::1]", "::1"), ("a@localhost", None), ("localhost:65536", None), ("localhost/x", None), ("[::1", None),
+    ("", "")])
 def test_host_name_reads_only_a_name_and_an_optional_port(header, name):
     assert server.host_name(header) == name
 

@@ -71,7 +71,8 @@ class CrossEntropyFunction(Function):
     """
 
     name = "cross_entropy"
-    rule = "softmax and cross-entropy fused: the gradient of the logits is (p - onehot(target)) / N"
+    rule = ("softmax and cross-entropy fused: the gradient of the logits is (p - q) / N, q the one-hot "
+            "target, or (1 - ε)·onehot + ε/C with label smoothing ε")
 
     def forward(self, logits, targets, *, reduction, label_smoothing):
         shifted, p, log_total = softmax_parts(logits, axis=1)
@@ -110,9 +111,12 @@ def cross_entropy(logits, targets, reduction="mean", *, label_smoothing=0.0):
     """Softmax cross-entropy from raw scores `logits: (N, C)`.
 
     `targets` are class indices `(N,)` (integers in 0..C-1) or probability rows `(N, C)`.
+    Returns a scalar Tensor ("mean" over the N rows, "sum") or the per-row losses `(N,)` ("none"),
+    in the logits' dtype; an empty batch's mean is nan, as PyTorch's.
     `label_smoothing` ε in [0, 1] trains towards (1 − ε)·target + ε/C instead of the target itself
     (Szegedy et al., 2016, "Rethinking the Inception Architecture", section 7; the same loss as
-    PyTorch's `cross_entropy(..., label_smoothing=ε)`). Raises ValueError for ε outside [0, 1].
+    PyTorch's `cross_entropy(..., label_smoothing=ε)`). Raises ValueError for ε outside [0, 1] or
+    not a number, for targets of the wrong shape or dtype, and for a class index outside 0..C-1.
     """
     logits, targets = _classification_inputs("cross_entropy", logits, targets, allow_probabilities=True)
     label_smoothing = checked_label_smoothing(label_smoothing)
