@@ -188,6 +188,17 @@ def test_label_smoothing_takes_numpy_numbers_as_pytorch_takes_floats(good):
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("logits_dtype, targets_dtype", [(np.float32, np.float64), (np.float64, np.float32)])
+def test_probability_targets_of_another_dtype_keep_their_gradient(rng, logits_dtype, targets_dtype):
+    # a float64 target Tensor with requires_grad under float32 logits was copied out of the graph: grad None
+    x, probs = rng.standard_normal((3, 4)), rng.dirichlet(np.ones(4), 3)
+    z, t = Tensor(x.astype(logits_dtype)), Tensor(probs.astype(targets_dtype), requires_grad=True)
+    F.cross_entropy(z, t, "sum", label_smoothing=0.2).backward()
+    logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    assert t.grad is not None and t.grad.dtype == targets_dtype
+    np.testing.assert_allclose(t.grad, -(1 - 0.2) * logp, rtol=1e-5)  # d/dt of -sum(((1-e)t + e/C) log p)
+
+
 # ----- bad input -------------------------------------------------------------------------------
 def test_mismatched_batch_sizes_name_both_shapes():
     z = Tensor(np.zeros((4, 3)))

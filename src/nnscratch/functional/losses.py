@@ -253,8 +253,8 @@ def _classification_inputs(name, logits, targets, *, allow_probabilities):
                 f"give class indices as integers of shape ({n},) (targets.astype(int))"
                 + (f" or probability rows of shape {logits.shape}" if allow_probabilities else "")
             )
-        if isinstance(targets, Tensor) and targets.dtype == logits.dtype:
-            return logits, targets
+        if isinstance(targets, Tensor):  # astype keeps a target that needs a gradient in the graph
+            return logits, targets if targets.dtype == logits.dtype else targets.astype(logits.dtype)
         return logits, Tensor(target_data.astype(logits.dtype))
     if target_data.dtype.kind not in "iu":
         raise ValueError(f"{name}: targets must be integer class indices, got dtype {target_data.dtype}")
