@@ -1,6 +1,7 @@
 """The playground server over real HTTP and WebSocket on 127.0.0.1: the page and its files, size
 limits, path traversal, CSV uploads, the training protocol, the CLI verb and a clean Ctrl-C."""
 
+import contextlib
 import http.client
 import json
 import os
@@ -347,10 +348,7 @@ def test_allowed_hosts_follow_whether_the_address_is_this_machine_only(host, all
 
 
 def test_a_loopback_host_other_than_127_0_0_1_prints_no_network_warning():
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.2", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with busy_port("127.0.0.2") as port:
         lines = []
         with pytest.raises(OSError, match="pick another with --port"):
             launch.serve("127.0.0.2", port, open_browser=False, echo=lines.append)
@@ -358,9 +356,7 @@ def test_a_loopback_host_other_than_127_0_0_1_prints_no_network_warning():
 
 
 def test_a_server_for_other_machines_answers_any_name():
-    with socket.socket() as probe:
-        probe.bind(("0.0.0.0", 0))
-        port = probe.getsockname()[1]
+    port = free_port("0.0.0.0")
     with launch.running("0.0.0.0", port) as address:
         status, _ = request(address.replace("0.0.0.0", "127.0.0.1"), "GET", "/api/settings",
                             headers={"Host": f"my-laptop.lan:{port}"})
@@ -375,10 +371,7 @@ def test_the_cli_verb_parses_its_options():
 
 
 def test_another_host_prints_a_warning_and_a_busy_port_an_error():
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with busy_port("127.0.0.1") as port:
         lines = []
         with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}.*pick another with --port"):
             launch.serve("127.0.0.1", port, open_browser=False, echo=lines.append)
@@ -405,10 +398,19 @@ def test_an_empty_host_is_refused_at_the_command_line(host, capsys):
     assert "--host must name an address, e.g. 127.0.0.1" in capsys.readouterr().err
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def busy_port(host):
+    """A port on `host` that another socket listens on for the `with` block."""
+    with socket.socket() as busy:
+        busy.bind((host, 0))
+        busy.listen()
+        yield busy.getsockname()[1]
 
 
 def test_ctrl_c_stops_the_server_cleanly():
